@@ -10,7 +10,7 @@ for bin in "$root"/build/bench_*; do
   taskset -c 1 "$bin"
 done
 for script in "$root"/bench/*.sh; do
-  [[ $(basename "$script") == run-all.sh ]] && continue
+  case $(basename "$script") in run-all.sh | lib.sh) continue ;; esac
   echo "== $(basename "$script")"
   "$script"
 done
