@@ -30,6 +30,8 @@
  * milliseconds is epoch milliseconds; anything else is ignored. No plausible
  * delay reaches 1e9 s and no plausible epoch time is below it (2001-09-09),
  * so the two cannot be confused.
+ *
+ * What a whole run saw is accumulated by run/rlhdr_stats.h.
  */
 #ifndef TG_RUN_RLHDR_H
 #define TG_RUN_RLHDR_H
