@@ -15,8 +15,8 @@ struct command {
 static int help_main(int argc, char **argv);
 
 static const struct command commands[] = {
-    {"help", "show help for tollgate or one subcommand",
-     "usage: tollgate help [SUBCOMMAND]\n", help_main},
+    {"help", "show help for tollgate or one subcommand", "usage: tollgate help [SUBCOMMAND]\n",
+     help_main},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -32,8 +32,9 @@ static const struct command *command_find(const char *name)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "tollgate %s: load generation and rate-limiting for HTTP APIs\n\n"
-                 "usage: tollgate [--version] SUBCOMMAND [ARGS]\n\nsubcommands:\n",
+    fprintf(out,
+            "tollgate %s: load generation and rate-limiting for HTTP APIs\n\n"
+            "usage: tollgate [--version] SUBCOMMAND [ARGS]\n\nsubcommands:\n",
             TG_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
@@ -86,7 +87,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argv[1][0] == '-') {
-        fprintf(stderr, "tollgate: unknown option '%s', expected --version, --help or a subcommand\n",
+        fprintf(stderr,
+                "tollgate: unknown option '%s', expected --version, --help or a subcommand\n",
                 argv[1]);
         return 2;
     }
