@@ -337,8 +337,9 @@ int sched_arrivals_init_ramping(sched_arrivals *it, units_rate start_rate,
     }
     if (it->total <= 0.0) {
         sched_arrivals_free(it);
-        return sched_fail(err, errlen, "ramping-arrival-rate: no arrivals (every rate is zero "
-                                       "or every stage is empty)");
+        return sched_fail(err, errlen,
+                          "ramping-arrival-rate: no arrivals (every rate is zero "
+                          "or every stage is empty)");
     }
     it->kind = kind;
     it->nshards = 1;

@@ -195,8 +195,8 @@ struct sched_seg {
 /* An iterator over intended start times. */
 typedef struct sched_arrivals {
     enum sched_arrivals_kind kind;
-    bool exact;         /* constant uniform: integer formula */
-    units_rate rate;    /* constant rate (exact) */
+    bool exact;      /* constant uniform: integer formula */
+    units_rate rate; /* constant rate (exact) */
     uint64_t duration_ns;
     struct sched_seg *segs; /* owned */
     size_t nsegs;
@@ -204,9 +204,9 @@ typedef struct sched_arrivals {
     uint64_t shard, nshards;
     uint64_t seed;
     rng rng;
-    uint64_t n;   /* arrivals returned so far by this iterator */
-    double area;  /* Poisson: the unit-rate process's position */
-    size_t seg;   /* current stage */
+    uint64_t n;  /* arrivals returned so far by this iterator */
+    double area; /* Poisson: the unit-rate process's position */
+    size_t seg;  /* current stage */
 } sched_arrivals;
 
 /* constant-arrival-rate: `rate` from 0 until `duration_ns`. Poisson arrivals

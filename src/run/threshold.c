@@ -29,7 +29,10 @@ struct threshold_metric {
     size_t off; /* of a double (ratio, rate, seconds) or a uint64_t */
 };
 
-#define THRESHOLD_M(name, kind, field) {name, kind, offsetof(threshold_metrics, field)}
+#define THRESHOLD_M(name, kind, field)                                                             \
+    {                                                                                              \
+        name, kind, offsetof(threshold_metrics, field)                                             \
+    }
 
 static const struct threshold_metric threshold_table[] = {
     THRESHOLD_M("throttled_ratio", THRESHOLD_RATIO, throttled_ratio),

@@ -62,9 +62,9 @@ typedef struct threshold {
     char expr[THRESHOLD_EXPR_MAX]; /* as written, trimmed */
     unsigned metric;               /* internal index */
     enum threshold_op op;
-    uint64_t limit_ns;  /* latencies */
-    uint64_t limit_n;   /* counts */
-    double limit;       /* everything, in report units (ms for latencies, per s for rates) */
+    uint64_t limit_ns; /* latencies */
+    uint64_t limit_n;  /* counts */
+    double limit;      /* everything, in report units (ms for latencies, per s for rates) */
 } threshold;
 
 /* The outcome of one threshold. `value` is what was observed, in report units:

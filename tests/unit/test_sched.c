@@ -12,7 +12,7 @@
 #include "core/clock.h"
 #include "run/sched.h"
 
-#define S CLOCK_NS_PER_S
+#define S  CLOCK_NS_PER_S
 #define MS CLOCK_NS_PER_MS
 
 static units_rate rate(uint64_t count, uint64_t period_ns)
@@ -410,8 +410,8 @@ static void test_poisson_mean_and_spread(void **state)
     sched_arrivals_free(&again);
 
     /* Another seed, another sequence. */
-    assert_int_equal(sched_arrivals_init_constant(&it, rate(1000, S), 1 * S,
-                                                  SCHED_ARRIVALS_POISSON, 42, NULL, 0),
+    assert_int_equal(sched_arrivals_init_constant(&it, rate(1000, S), 1 * S, SCHED_ARRIVALS_POISSON,
+                                                  42, NULL, 0),
                      0);
     assert_int_equal(sched_arrivals_init_constant(&again, rate(1000, S), 1 * S,
                                                   SCHED_ARRIVALS_POISSON, 43, NULL, 0),
@@ -430,8 +430,7 @@ static void test_ramping_rate_closed_form(void **state)
     (void)state;
     /* 0 -> 100/s over 10 s: N(t) = 5 t^2, arrival n at sqrt(n / 5) s. */
     assert_int_equal(
-        sched_arrivals_init_ramping(&it, rate(0, S), st, 1, SCHED_ARRIVALS_UNIFORM, 1, NULL, 0),
-        0);
+        sched_arrivals_init_ramping(&it, rate(0, S), st, 1, SCHED_ARRIVALS_UNIFORM, 1, NULL, 0), 0);
     while ((t = sched_next_arrival(&it)) != SCHED_END) {
         long double want = sqrtl((long double)n / 5.0L) * 1e9L;
 
@@ -509,8 +508,7 @@ static void test_ramping_rate_zero_stage_and_errors(void **state)
     (void)state;
     /* Nothing while the rate is zero: the first arrival is at 5 s. */
     assert_int_equal(
-        sched_arrivals_init_ramping(&it, rate(0, S), st, 3, SCHED_ARRIVALS_UNIFORM, 1, NULL, 0),
-        0);
+        sched_arrivals_init_ramping(&it, rate(0, S), st, 3, SCHED_ARRIVALS_UNIFORM, 1, NULL, 0), 0);
     assert_int_equal(sched_next_arrival(&it), 5 * S);
     /* N(t) = t^2 / 2 over the ramp: arrival 1 at sqrt(2) s into it, 2 at 2 s. */
     assert_int_equal(sched_next_arrival(&it), 5 * S + 1414213562);

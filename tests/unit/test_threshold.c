@@ -187,7 +187,8 @@ static void test_parse_errors(void **state)
     expect_error("error_ratio < 5",
                  "\"error_ratio < 5\": error_ratio is a ratio between 0 and 1, got 5 (write 0.05 "
                  "or 5%)");
-    expect_error("goodput > 45", "\"goodput > 45\": goodput is a rate, expected N/unit such as 45/s");
+    expect_error("goodput > 45",
+                 "\"goodput > 45\": goodput is a rate, expected N/unit such as 45/s");
     expect_error("goodput > 45 per s",
                  "\"goodput > 45 per s\": expected N/unit (e.g. 50/s, 300/min)");
     expect_error("goodput > 45/fortnight", "\"goodput > 45/fortnight\": unknown unit 'fortnight', "
