@@ -45,13 +45,11 @@ static void expect_duration_error(const char *s, int code, const char *msg)
 static void test_duration_errors(void **state)
 {
     (void)state;
-    expect_duration_error("30 sec", -EINVAL,
-                          "\"30 sec\": unknown unit 'sec', expected ms, s, m or h");
+    expect_duration_error("30 sec", -EINVAL, "\"30 sec\": unknown unit 'sec', expected ms, s, m or h");
     expect_duration_error("30", -EINVAL, "\"30\": missing unit, expected ms, s, m or h");
     expect_duration_error("", -EINVAL, "\"\": empty duration, expected e.g. 250ms, 30s, 1m30s");
     expect_duration_error("-5s", -EINVAL, "\"-5s\": a duration cannot be negative");
-    expect_duration_error("5s!", -EINVAL,
-                          "\"5s!\": expected a number at '!', e.g. 250ms, 30s, 1m30s");
+    expect_duration_error("5s!", -EINVAL, "\"5s!\": expected a number at '!', e.g. 250ms, 30s, 1m30s");
     expect_duration_error("99999999999h", -ERANGE, "\"99999999999h\": duration too large");
 }
 
@@ -109,9 +107,8 @@ static void test_rate_errors(void **state)
 {
     (void)state;
     expect_rate_error("50 per s", "\"50 per s\": expected N/unit (e.g. 50/s, 300/min)");
-    expect_rate_error(
-        "50/fortnight",
-        "\"50/fortnight\": unknown unit 'fortnight', expected s, min, h or d (e.g. 50/s, 300/min)");
+    expect_rate_error("50/fortnight",
+                      "\"50/fortnight\": unknown unit 'fortnight', expected s, min, h or d (e.g. 50/s, 300/min)");
     expect_rate_error("0/s", "\"0/s\": a rate must be greater than zero");
     expect_rate_error("/s", "\"/s\": expected N/unit (e.g. 50/s, 300/min)");
     expect_rate_error("5/0s", "\"5/0s\": the period must be greater than zero");
