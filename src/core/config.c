@@ -2,9 +2,9 @@
  * config: libyaml parses; this file adds the bounds, the strictness and the
  * messages. A load is two passes over the text: a scan of libyaml's events
  * checks, with exact positions, what the document API cannot tell afterwards
- * (a second document, depth, anchors and what aliases stand for), then
- * yaml_parser_load builds the document and every mapping is checked for
- * non-scalar and duplicate keys.
+ * (a second document, depth, anchors, what aliases stand for, keys that are
+ * not scalars), then yaml_parser_load builds the document and every mapping
+ * is checked for duplicate keys.
  */
 #include "core/config.h"
 
@@ -78,7 +78,8 @@ static int config_key_cmp(const void *a, const void *b)
            (x->start_mark.index < y->start_mark.index);
 }
 
-/* Refuses non-scalar and duplicate keys, in O(n log n) per mapping. */
+/* Refuses duplicate keys, in O(n log n) per mapping. Non-scalar keys were
+ * refused by yamlscan; the check here only keeps config_key_cmp safe. */
 static int config_check_mappings(const config_doc *doc, char *err, size_t errlen)
 {
     const config_node **keys = NULL;

@@ -93,7 +93,9 @@ struct yamlscan_anchor {
 struct yamlscan_frame {
     size_t nodes;
     unsigned height;
-    int anchor; /* index into anchors, or -1 */
+    int anchor;      /* index into anchors, or -1 */
+    bool map;        /* a mapping: its children alternate key, value */
+    size_t children; /* children completed so far */
 };
 
 struct yamlscan {
@@ -110,6 +112,7 @@ static void yamlscan_add(struct yamlscan *s, size_t nodes, unsigned height)
     struct yamlscan_frame *f = &s->frames[s->depth];
 
     f->nodes += nodes;
+    f->children++;
     if (height + 1 > f->height)
         f->height = height + 1;
 }
@@ -173,9 +176,17 @@ static int yamlscan_event(const char *file, struct yamlscan *s, const yaml_event
                           size_t errlen)
 {
     const yaml_mark_t *m = &ev->start_mark;
+    const struct yamlscan_frame *top = &s->frames[s->depth];
+    bool key = top->map && top->children % 2 == 0;
     struct yamlscan_frame f;
     int idx, rc = 0;
 
+    /* Keys must be scalars written out, so that every key has its own position. */
+    if (key && ev->type == YAML_ALIAS_EVENT)
+        return yamlscan_fail(file, m, err, errlen, "an alias cannot be a mapping key");
+    if (key && (ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT))
+        return yamlscan_fail(file, m, err, errlen, "mapping keys must be scalars, found a %s",
+                             ev->type == YAML_SEQUENCE_START_EVENT ? "sequence" : "mapping");
     switch (ev->type) {
     case YAML_DOCUMENT_START_EVENT:
         if (++s->docs > 1)
@@ -200,7 +211,8 @@ static int yamlscan_event(const char *file, struct yamlscan *s, const yaml_event
                              ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
                                                                    : ev->data.mapping_start.anchor,
                              m, &idx, err, errlen);
-        s->frames[++s->depth] = (struct yamlscan_frame){1, 1, idx};
+        s->frames[++s->depth] =
+            (struct yamlscan_frame){1, 1, idx, ev->type == YAML_MAPPING_START_EVENT, 0};
         break;
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:

@@ -14,7 +14,10 @@
  *     total at most YAMLSCAN_MAX_ALIAS_NODES, an alias may not nest deeper than
  *     YAMLSCAN_MAX_DEPTH once expanded, and at most YAMLSCAN_MAX_ANCHORS
  *     anchors are defined, each once (libyaml looks anchors up linearly, so
- *     the count also bounds that cost).
+ *     the count also bounds that cost);
+ *   - mapping keys that are not scalars written out: a sequence, a mapping
+ *     or an alias as a key (an aliased key would have no position of its own
+ *     for a "duplicate key" or "unknown key" message).
  *
  * Every refusal names the position of the event at fault. Also here:
  * yamlscan_error, which turns any libyaml parser failure into a

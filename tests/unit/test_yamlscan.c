@@ -133,6 +133,18 @@ static void test_alias_errors(void **state)
     expect_error("a: *x\nb: &x 1\n", "t.yaml:1:4: undefined alias '*x'");
 }
 
+static void test_keys(void **state)
+{
+    (void)state;
+    expect_ok("k: &k key\nm: {x: *k, y: [*k]}\n&a key2: 1\n");
+    expect_error("k: &k key\n*k : 1\n", "t.yaml:2:1: an alias cannot be a mapping key");
+    expect_error("a: &k x\nb: {*k : 1}\n", "t.yaml:2:5: an alias cannot be a mapping key");
+    expect_error("? [a, b]\n: 1\n", "t.yaml:1:3: mapping keys must be scalars, found a sequence");
+    expect_error("{[a]: 1}\n", "t.yaml:1:2: mapping keys must be scalars, found a sequence");
+    expect_error("- a\n- {x: 1, ? {a: 1} : 2}\n",
+                 "t.yaml:2:12: mapping keys must be scalars, found a mapping");
+}
+
 static void test_billion_laughs(void **state)
 {
     const char *laughs = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
@@ -211,9 +223,9 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),  cmocka_unit_test(test_tab_hint),
         cmocka_unit_test(test_reader_errors),  cmocka_unit_test(test_one_document),
         cmocka_unit_test(test_depth),          cmocka_unit_test(test_aliases_allowed),
-        cmocka_unit_test(test_alias_errors),   cmocka_unit_test(test_billion_laughs),
-        cmocka_unit_test(test_alias_depth),    cmocka_unit_test(test_anchor_count),
-        cmocka_unit_test(test_message_buffer),
+        cmocka_unit_test(test_alias_errors),   cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_billion_laughs), cmocka_unit_test(test_alias_depth),
+        cmocka_unit_test(test_anchor_count),   cmocka_unit_test(test_message_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
