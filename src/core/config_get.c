@@ -38,6 +38,8 @@ static int config_value(const config_doc *doc, const config_node *map, const cha
 {
     int rc;
 
+    *v = NULL;
+    *s = NULL;
     if (map == NULL)
         return 0;
     if (!config_is_map(map))

@@ -271,7 +271,12 @@ int url_parse(url *u, const char *s, char *err, size_t errlen)
     m[qlen] = '\0';
     m += qlen + 1;
     u->target = m;
-    snprintf(m, tlen + 1, "%s%s%s", u->path, qlen > 0 ? "?" : "", u->query);
+    memcpy(m, u->path, tlen - (qlen > 0 ? 1 + qlen : 0));
+    if (qlen > 0) {
+        m[tlen - qlen - 1] = '?';
+        memcpy(m + tlen - qlen, u->query, qlen);
+    }
+    m[tlen] = '\0';
     return 0;
 fail:
     url_free(u);
