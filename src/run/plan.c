@@ -463,6 +463,8 @@ static int plan_load_doc(plan *p, config_doc *doc, const char *dir, const char *
     plan_loader l = {p, doc, dir, NULL, err, errlen};
     int rc = plan_read(&l, default_name);
 
+    if (rc == -ERANGE) /* a number out of range is one more plan error */
+        rc = -EINVAL;
     if (rc == -ENOMEM)
         config_error(doc, NULL, err, errlen, "out of memory");
     config_free(doc);

@@ -140,6 +140,11 @@ static int step_path(step_check *c, const config_node *node, plan_step *st)
     if (strncmp(path, "http://", 7) != 0 && strncmp(path, "https://", 8) != 0) {
         if (url_join_path(l->p->targets[0].path, path, joined, sizeof(joined)) < 0)
             return config_error(l->doc, at, l->err, l->errlen, "path: too long");
+        /* Compiled as written first, so error columns match the plan. */
+        rc = step_tmpl(c, at, path, strlen(path), &st->path);
+        if (rc < 0 || strcmp(joined, path) == 0)
+            return rc;
+        tmpl_free(&st->path);
         return step_tmpl(c, at, joined, strlen(joined), &st->path);
     }
     rest = strstr(path, "://") + 3;
