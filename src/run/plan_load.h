@@ -35,6 +35,11 @@ typedef struct plan_vars {
  * malloc'd string, or NULL on allocation failure. */
 char *plan_load_path(const plan_loader *l, const char *rel);
 
+/* Reads the whole file at `path` (at most PLAN_FILE_MAX bytes) into a new
+ * malloc'd buffer *out of *len bytes followed by a NUL, owned by the caller. Returns 0, -EFBIG,
+ * -ENOMEM or another -errno from opening or reading it. */
+int plan_read_file(const char *path, char **out, size_t *len);
+
 /* Reads a retry policy: *out starts as *parent and takes the options of
  * `node` (NULL: none; a mapping; or `off`). Errors name `where` ("retry",
  * "scenarios.x.retry"). Returns 0 or -EINVAL with a message in l->err. */

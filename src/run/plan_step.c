@@ -226,8 +226,7 @@ static int step_headers(step_check *c, const config_node *node, plan_step *st)
     return rc;
 }
 
-/* Reads a whole file for an `@file` body. */
-static int step_read_file(const char *path, char **out, size_t *len)
+int plan_read_file(const char *path, char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     buf b;
@@ -247,6 +246,10 @@ static int step_read_file(const char *path, char **out, size_t *len)
     }
     if (rc == 0 && ferror(f))
         rc = -EIO;
+    if (rc == 0)
+        rc = buf_reserve(&b, 1);
+    if (rc == 0)
+        *buf_tail(&b) = '\0';
     fclose(f);
     if (rc < 0) {
         buf_free(&b);
@@ -298,7 +301,7 @@ static int step_body(step_check *c, const config_node *node, plan_step *st)
     st->body_file = plan_load_path(l, text + 1);
     if (st->body_file == NULL)
         return -ENOMEM;
-    rc = step_read_file(st->body_file, &data, &len);
+    rc = plan_read_file(st->body_file, &data, &len);
     if (rc == -ENOMEM)
         return rc;
     if (rc < 0)
