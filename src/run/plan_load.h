@@ -1,7 +1,9 @@
 /*
- * plan_load: what the plan loader's files share (plan.c reads the top level,
- * plan_exec.c a scenario's executor and retry policies, plan_step.c the
- * steps). Internal to the loader: the engine uses run/plan.h only.
+ * plan_load: what the plan loader's files share: plan.c reads the top level,
+ * plan_auth.c the auth section, plan_exec.c a scenario's executor,
+ * plan_retry.c retry policies, plan_step.c the steps (plan_resp.c their
+ * expect and capture, plan_json.c their json bodies). Internal to the loader:
+ * the engine uses run/plan.h only.
  */
 #ifndef TG_RUN_PLAN_LOAD_H
 #define TG_RUN_PLAN_LOAD_H
@@ -40,6 +42,11 @@ char *plan_load_path(const plan_loader *l, const char *rel);
  * -ENOMEM or another -errno from opening or reading it. */
 int plan_read_file(const char *path, char **out, size_t *len);
 
+/* Reads the `auth` section of the plan's root mapping into l->p->auth (the
+ * targets must be read first). Returns 0, -EINVAL with a message, or
+ * -ENOMEM. */
+int plan_auth_read(const plan_loader *l, const config_node *root);
+
 /* Reads a retry policy: *out starts as *parent and takes the options of
  * `node` (NULL: none; a mapping; or `off`). Errors name `where` ("retry",
  * "scenarios.x.retry"). Returns 0 or -EINVAL with a message in l->err. */
@@ -58,6 +65,14 @@ int plan_exec_read(const plan_loader *l, const config_node *node, plan_scenario 
  * a message, or -ENOMEM. */
 int plan_steps_read(const plan_loader *l, const config_node *node, const char *key,
                     const plan_scenario *s, plan_vars *vars, plan_step **steps, size_t *n);
+
+/* Reads a step's `expect` (default: 2xx and 3xx) into st->expect. Returns 0
+ * or -EINVAL with a message. */
+int plan_expect_read(const plan_loader *l, const config_node *node, plan_step *st);
+
+/* Reads a step's `capture` mapping into st->captures. Returns 0, -EINVAL
+ * with a message, or -ENOMEM. */
+int plan_captures_read(const plan_loader *l, const config_node *node, plan_step *st);
 
 /* Frees one step's contents. */
 void plan_step_free(plan_step *st);

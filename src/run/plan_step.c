@@ -17,9 +17,6 @@
 static const char *const step_keys[] = {"name",   "method",  "path",  "headers",    "json", "body",
                                         "expect", "capture", "retry", "think_time", NULL};
 
-static const char *const step_builtins[] = {"uuid",   "iteration",  "vu",
-                                            "now_ms", "random_int", NULL};
-
 /* What a template check needs to know. */
 typedef struct step_check {
     const plan_loader *l;
@@ -81,13 +78,6 @@ int plan_tmpl_from_text(tmpl *t, const char *what, const char *text, char *err, 
     return rc;
 }
 
-void plan_step_expect_default(plan_step *st)
-{
-    memset(st->expect, 0, sizeof(st->expect));
-    for (int s = 200; s < 400; s++)
-        st->expect[s / 64] |= 1ull << (s % 64);
-}
-
 static int step_method(const plan_loader *l, const config_node *node, plan_step *st)
 {
     static const char *const known[] = {"GET",     "HEAD",  "POST",  "PUT", "DELETE",
@@ -129,7 +119,8 @@ static int step_path(step_check *c, const config_node *node, plan_step *st)
     const plan_loader *l = c->l;
     const config_node *at = config_map_get(l->doc, node, "path");
     const char *path = NULL, *rest;
-    char joined[URL_MAX], msg[CONFIG_ERRLEN];
+    char joined[URL_MAX], origin[URL_MAX], msg[CONFIG_ERRLEN];
+    url u;
     int rc = config_require(l->doc, node, "path", l->err, l->errlen);
 
     if (rc == 0)
@@ -153,16 +144,11 @@ static int step_path(step_check *c, const config_node *node, plan_step *st)
         return config_error(l->doc, at, l->err, l->errlen,
                             "path: \"%s\": the scheme, host and port of a URL cannot be templated",
                             path);
-    {
-        char origin[URL_MAX];
-        url u;
-
-        snprintf(origin, sizeof(origin), "%.*s", (int)(rest - path), path);
-        rc = url_parse(&u, origin, msg, sizeof(msg));
-        if (rc == 0) {
-            rc = plan_target_add(l->p, &u, &st->target, msg, sizeof(msg));
-            url_free(&u);
-        }
+    snprintf(origin, sizeof(origin), "%.*s", (int)(rest - path), path);
+    rc = url_parse(&u, origin, msg, sizeof(msg));
+    if (rc == 0) {
+        rc = plan_target_add(l->p, &u, &st->target, msg, sizeof(msg));
+        url_free(&u);
     }
     if (rc == -EINVAL)
         return config_error(l->doc, at, l->err, l->errlen, "path: %s", msg);
@@ -312,130 +298,6 @@ static int step_body(step_check *c, const config_node *node, plan_step *st)
     return rc;
 }
 
-/* One `expect` item: a status 100-599 or a class 1xx-5xx. */
-static int step_expect_item(const plan_loader *l, const config_node *it, plan_step *st)
-{
-    const char *s = config_is_scalar(it) ? config_scalar(it) : "";
-    char *end;
-    long v;
-
-    if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && tolower((unsigned char)s[1]) == 'x' &&
-        tolower((unsigned char)s[2]) == 'x') {
-        for (int c = (s[0] - '0') * 100; c < (s[0] - '0') * 100 + 100; c++)
-            st->expect[c / 64] |= 1ull << (c % 64);
-        return 0;
-    }
-    v = strtol(s, &end, 10);
-    if (!isdigit((unsigned char)s[0]) || *end != '\0' || v < 100 || v > PLAN_STATUS_MAX)
-        return config_error(l->doc, it, l->err, l->errlen,
-                            "expect: \"%s\": expected a status 100-599 or a class 1xx-5xx", s);
-    st->expect[v / 64] |= 1ull << (v % 64);
-    return 0;
-}
-
-static int step_expect(const plan_loader *l, const config_node *node, plan_step *st)
-{
-    const config_node *e = config_map_get(l->doc, node, "expect");
-    int rc = 0;
-
-    if (e == NULL) {
-        plan_step_expect_default(st);
-        return 0;
-    }
-    if (config_is_map(e) || (config_is_seq(e) && config_len(e) == 0))
-        return config_error(l->doc, e, l->err, l->errlen,
-                            "expect: expected a status or a list of statuses such as [200, 201]");
-    if (config_is_scalar(e))
-        return step_expect_item(l, e, st);
-    for (size_t i = 0; i < config_len(e) && rc == 0; i++)
-        rc = step_expect_item(l, config_seq_item(l->doc, e, i), st);
-    return rc;
-}
-
-static bool step_var_name_ok(const char *s)
-{
-    if (!isalpha((unsigned char)s[0]) && s[0] != '_')
-        return false;
-    for (; *s != '\0'; s++) {
-        if (!isalnum((unsigned char)*s) && strchr("_.-", *s) == NULL)
-            return false;
-    }
-    return true;
-}
-
-static int step_capture_one(const plan_loader *l, const config_node *k, const config_node *v,
-                            plan_capture *c)
-{
-    static const char *const keys[] = {"header", "json", NULL};
-    const char *var = config_scalar(k), *s = NULL;
-    char msg[CONFIG_ERRLEN];
-    bool header = false;
-    int rc;
-
-    if (!step_var_name_ok(var))
-        return config_error(l->doc, k, l->err, l->errlen,
-                            "capture: \"%s\": not a variable name (letters, digits, _ . -, "
-                            "starting with a letter or _)",
-                            var);
-    for (size_t i = 0; step_builtins[i] != NULL; i++) {
-        if (strcmp(var, step_builtins[i]) == 0)
-            return config_error(l->doc, k, l->err, l->errlen,
-                                "capture: '%s' is a built-in variable, choose another name", var);
-    }
-    if (config_is_map(v)) {
-        rc = config_check_keys(l->doc, v, keys, l->err, l->errlen);
-        if (rc < 0)
-            return rc;
-        header = config_map_get(l->doc, v, "header") != NULL;
-        if (config_len(v) != 1)
-            return config_error(l->doc, v, l->err, l->errlen,
-                                "%s: expected one of {header: NAME} or {json: $.path}", var);
-        v = config_map_value(l->doc, v, 0);
-        s = config_is_scalar(v) ? config_scalar(v) : NULL;
-    } else if (config_is_scalar(v) && !config_is_null(v)) {
-        s = config_scalar(v);
-        if (strncasecmp(s, "header:", 7) == 0) {
-            header = true;
-            for (s += 7; *s == ' '; s++)
-                ;
-        }
-    }
-    if (s == NULL || (!header && s[0] != '$'))
-        return config_error(l->doc, v, l->err, l->errlen,
-                            "%s: expected a JSON path such as $.id, or header:NAME", var);
-    c->var = strdup(var);
-    if (c->var == NULL)
-        return -ENOMEM;
-    rc = header ? capture_init_header(&c->cap, s, msg, sizeof(msg))
-                : capture_init_json(&c->cap, s, msg, sizeof(msg));
-    if (rc == -EINVAL)
-        return config_error(l->doc, v, l->err, l->errlen, "%s: %s", var, msg);
-    return rc;
-}
-
-static int step_captures(const plan_loader *l, const config_node *node, plan_step *st)
-{
-    const config_node *c = config_map_get(l->doc, node, "capture");
-    int rc = 0;
-
-    if (c == NULL)
-        return 0;
-    if (!config_is_map(c))
-        return config_error(l->doc, c, l->err, l->errlen,
-                            "capture: found %s, expected a mapping of variables to $.paths or "
-                            "header:NAME",
-                            config_kind(c));
-    st->captures = calloc(config_len(c), sizeof(*st->captures));
-    if (st->captures == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < config_len(c) && rc == 0; i++) {
-        st->ncaptures++;
-        rc = step_capture_one(l, config_map_key(l->doc, c, i), config_map_value(l->doc, c, i),
-                              &st->captures[i]);
-    }
-    return rc;
-}
-
 static int plan_vars_add(plan_vars *v, const char *name)
 {
     if (v->n == v->cap) {
@@ -506,9 +368,9 @@ static int step_read(const plan_loader *l, const config_node *node, const plan_s
     if (rc == 0)
         rc = step_body(&c, node, st);
     if (rc == 0)
-        rc = step_expect(l, node, st);
+        rc = plan_expect_read(l, node, st);
     if (rc == 0)
-        rc = step_captures(l, node, st);
+        rc = plan_captures_read(l, node, st);
     if (rc == 0)
         rc = plan_retry_read(l, config_map_get(l->doc, node, "retry"), &s->retry, &st->retry);
     if (rc == 0)
