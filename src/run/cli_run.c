@@ -318,6 +318,8 @@ static int run_body(const run_args *a, plan_step *st, char *err, size_t errlen)
     rc = plan_read_file(st->body_file, &data, &len);
     if (rc == -ENOMEM)
         return rc;
+    if (rc == -EISDIR)
+        return run_fail(err, errlen, "--body: '%s' is not a regular file", st->body_file);
     if (rc < 0)
         return run_fail(err, errlen, "--body: cannot read '%s': %s", st->body_file, strerror(-rc));
     if (memchr(data, '\0', len) != NULL) {

@@ -308,6 +308,8 @@ static void test_bad_flags(void **state)
         Q, "--body", "id={{id}}", "--vus", "1", "--duration", "1s");
     BAD("--body: cannot read '/nonexistent/b.json': No such file or directory", Q, "--body",
         "@/nonexistent/b.json", "--vus", "1", "--duration", "1s");
+    BAD("--body: '/tmp' is not a regular file", Q, "--body", "@/tmp", "--vus", "1", "--duration",
+        "1s");
     BAD("--threshold: \"p99 < 500 sec\": unknown unit 'sec', expected ms, s, m or h", Q, "--vus",
         "1", "--duration", "1s", "--threshold", "p99 < 500 sec");
     BAD("expected a plan file or --url (see tollgate run --help)", "--rate", "5/s");
