@@ -406,7 +406,8 @@ static int run_quick(const run_args *a, plan *p, char *err, size_t errlen)
         rc = plan_target_add(p, &o, &(size_t){0}, err, errlen);
         url_free(&o);
     }
-    p->name = strdup("quick");
+    if (asprintf(&p->name, "--url %s", a->val[F_URL]) < 0)
+        p->name = NULL;
     p->scenarios = calloc(1, sizeof(*p->scenarios));
     if (rc < 0 || p->name == NULL || p->scenarios == NULL)
         goto out;

@@ -65,7 +65,7 @@ static void test_quick_rate(void **state)
     assert_null(opts.json_path);
     assert_false(opts.quiet);
     assert_false(opts.help);
-    assert_string_equal(p.name, "quick");
+    assert_string_equal(p.name, "--url http://127.0.0.1:8080/api/x?y=1");
     assert_int_equal(p.ntargets, 1);
     assert_string_equal(p.targets[0].host, "127.0.0.1");
     assert_int_equal(p.targets[0].port, 8080);
