@@ -12,7 +12,7 @@
 
 #define CLOCK_NS_PER_US 1000ULL
 #define CLOCK_NS_PER_MS 1000000ULL
-#define CLOCK_NS_PER_S 1000000000ULL
+#define CLOCK_NS_PER_S  1000000000ULL
 
 /* Monotonic time in nanoseconds since an arbitrary origin (CLOCK_MONOTONIC).
  * Never goes backwards; use it for every interval and deadline. */

@@ -444,7 +444,7 @@ static int conn_tls_pump(conn *c, int force)
     size_t before, room;
     ssize_t n;
     char *p;
-    int rc;
+    int rc, eof = 0;
 
     for (;;) {
         if (c->state != CONN_OPEN || c->paused)
@@ -465,8 +465,10 @@ static int conn_tls_pump(conn *c, int force)
                     return rc;
                 continue;
             }
-            if (n == 0)
-                return UV_EOF; /* close_notify; on_read saw every byte before it */
+            if (n == 0) {
+                eof = 1; /* close_notify: deliver what came before it, then end */
+                break;
+            }
             if (n != -EAGAIN)
                 return (int)n;
             break;
@@ -479,6 +481,8 @@ static int conn_tls_pump(conn *c, int force)
             if (rc < 0)
                 return rc;
         }
+        if (eof)
+            return UV_EOF;
         if (room != 0)
             return 0;
         force = 0; /* the buffer was full and on_read made room: decrypt more */
@@ -692,7 +696,10 @@ int conn_write(conn *c, const void *data, size_t len)
 
 size_t conn_write_queued(const conn *c)
 {
-    return c->wq.len + c->wflight.len;
+    /* libuv may have written part of the request in flight already. */
+    size_t pending = c->writing ? uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) : 0;
+
+    return c->wq.len + (c->wflight.len - (c->writing ? c->inflight : 0)) + pending;
 }
 
 void conn_cork(conn *c)

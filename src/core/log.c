@@ -57,8 +57,9 @@ void log_emit(enum log_level level, const char *module, const char *fmt, ...)
     secs = (time_t)(now / CLOCK_NS_PER_S);
     gmtime_r(&secs, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-    w = snprintf(line + n, sizeof(line) - n, ".%03uZ %s %s: ",
-                 (unsigned)(now % CLOCK_NS_PER_S / CLOCK_NS_PER_MS), log_names[level], module);
+    w = snprintf(line + n, sizeof(line) - n,
+                 ".%03uZ %s %s: ", (unsigned)(now % CLOCK_NS_PER_S / CLOCK_NS_PER_MS),
+                 log_names[level], module);
     n += (size_t)w;
     va_start(ap, fmt);
     w = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -29,8 +29,8 @@ void log_emit(enum log_level level, const char *module, const char *fmt, ...)
 void log_set_fd(int fd);
 
 #define log_error(module, ...) log_emit(LOG_LEVEL_ERROR, module, __VA_ARGS__)
-#define log_warn(module, ...) log_emit(LOG_LEVEL_WARN, module, __VA_ARGS__)
-#define log_info(module, ...) log_emit(LOG_LEVEL_INFO, module, __VA_ARGS__)
+#define log_warn(module, ...)  log_emit(LOG_LEVEL_WARN, module, __VA_ARGS__)
+#define log_info(module, ...)  log_emit(LOG_LEVEL_INFO, module, __VA_ARGS__)
 #define log_debug(module, ...) log_emit(LOG_LEVEL_DEBUG, module, __VA_ARGS__)
 
 #endif

@@ -104,11 +104,11 @@ static const struct units_name units_duration_units[] = {
 };
 
 static const struct units_name units_rate_units[] = {
-    {"s", CLOCK_NS_PER_S},          {"sec", CLOCK_NS_PER_S},
-    {"second", CLOCK_NS_PER_S},     {"m", 60 * CLOCK_NS_PER_S},
-    {"min", 60 * CLOCK_NS_PER_S},   {"minute", 60 * CLOCK_NS_PER_S},
-    {"h", 3600 * CLOCK_NS_PER_S},   {"hour", 3600 * CLOCK_NS_PER_S},
-    {"d", 86400 * CLOCK_NS_PER_S},  {"day", 86400 * CLOCK_NS_PER_S},
+    {"s", CLOCK_NS_PER_S},         {"sec", CLOCK_NS_PER_S},
+    {"second", CLOCK_NS_PER_S},    {"m", 60 * CLOCK_NS_PER_S},
+    {"min", 60 * CLOCK_NS_PER_S},  {"minute", 60 * CLOCK_NS_PER_S},
+    {"h", 3600 * CLOCK_NS_PER_S},  {"hour", 3600 * CLOCK_NS_PER_S},
+    {"d", 86400 * CLOCK_NS_PER_S}, {"day", 86400 * CLOCK_NS_PER_S},
 };
 
 static bool units_lookup(const struct units_name *table, size_t n, const char *name, size_t len,
@@ -132,7 +132,8 @@ int units_parse_duration(const char *s, uint64_t *out_ns, char *err, size_t errl
     while (isspace((unsigned char)*p))
         p++;
     if (*p == '\0')
-        return units_fail(err, errlen, -EINVAL, "\"%s\": empty duration, expected e.g. 250ms, 30s, 1m30s", s);
+        return units_fail(err, errlen, -EINVAL,
+                          "\"%s\": empty duration, expected e.g. 250ms, 30s, 1m30s", s);
     if (strcmp(p, "0") == 0) {
         *out_ns = 0;
         return 0;
@@ -157,8 +158,8 @@ int units_parse_duration(const char *s, uint64_t *out_ns, char *err, size_t errl
         while (isalpha((unsigned char)*p))
             p++;
         if (p == u)
-            return units_fail(err, errlen, -EINVAL,
-                              "\"%s\": missing unit, expected ms, s, m or h", s);
+            return units_fail(err, errlen, -EINVAL, "\"%s\": missing unit, expected ms, s, m or h",
+                              s);
         if (!units_lookup(units_duration_units,
                           sizeof(units_duration_units) / sizeof(units_duration_units[0]), u,
                           (size_t)(p - u), &unit_ns))
@@ -206,16 +207,17 @@ int units_parse_rate(const char *s, units_rate *out, char *err, size_t errlen)
         if (rc < 0)
             return units_fail(err, errlen, rc, "\"%s\": period: %s", s, sub);
         if (period == 0)
-            return units_fail(err, errlen, -EINVAL, "\"%s\": the period must be greater than zero", s);
+            return units_fail(err, errlen, -EINVAL, "\"%s\": the period must be greater than zero",
+                              s);
     } else {
         size_t len = strcspn(p, " \t");
 
         if (len == 0 || p[len] != '\0' ||
             !units_lookup(units_rate_units, sizeof(units_rate_units) / sizeof(units_rate_units[0]),
                           p, len, &period))
-            return units_fail(err, errlen, -EINVAL,
-                              "\"%s\": unknown unit '%s', expected s, min, h or d (e.g. 50/s, 300/min)",
-                              s, p);
+            return units_fail(
+                err, errlen, -EINVAL,
+                "\"%s\": unknown unit '%s', expected s, min, h or d (e.g. 50/s, 300/min)", s, p);
     }
     scale_pow = units_pow10(scale);
     if (!units_mul_ok(period, scale_pow, &period))
@@ -257,9 +259,10 @@ int units_format_duration(uint64_t ns, char *buf, size_t len)
 
 int units_format_rate(units_rate rate, char *buf, size_t len)
 {
-    static const struct units_name names[] = {
-        {"s", CLOCK_NS_PER_S}, {"min", 60 * CLOCK_NS_PER_S}, {"h", 3600 * CLOCK_NS_PER_S},
-        {"d", 86400 * CLOCK_NS_PER_S}};
+    static const struct units_name names[] = {{"s", CLOCK_NS_PER_S},
+                                              {"min", 60 * CLOCK_NS_PER_S},
+                                              {"h", 3600 * CLOCK_NS_PER_S},
+                                              {"d", 86400 * CLOCK_NS_PER_S}};
     char d[64];
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
