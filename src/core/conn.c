@@ -1,4 +1,5 @@
 #include "core/conn.h"
+#include "core/conn_internal.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -8,22 +9,6 @@
 #define CONN_READ_CHUNK (16 * 1024)  /* bytes asked of the socket per read */
 #define CONN_KEEP_MAX   (256 * 1024) /* write buffer kept after a write completes, bytes */
 #define CONN_WRITE_MAX  (1u << 20)   /* most bytes handed to one uv_write or uv_try_write */
-
-/* What differs between plain TCP and TLS, chosen once when the conn starts. */
-struct conn_ops {
-    /* The TCP connection is up: go OPEN, or begin the handshake. */
-    int (*start)(conn *c);
-    /* Where the next socket read lands. */
-    void (*alloc)(conn *c, uv_buf_t *b);
-    /* `n` bytes landed there (0: none, deliver what is buffered again). */
-    int (*bytes_in)(conn *c, size_t n);
-    /* Sends plain text. */
-    int (*write)(conn *c, const char *p, size_t n);
-    /* Queues what ends the stream cleanly before the socket closes. */
-    int (*shutdown)(conn *c);
-    /* Releases the transport's resources. */
-    void (*free)(conn *c);
-};
 
 static void conn_uv_timer(uv_timer_t *t);
 
@@ -150,7 +135,7 @@ static void conn_uv_timer(uv_timer_t *t)
 
 /* Room for the next read at the end of the read buffer: a chunk, or what is
  * left under the bound; 0 when the buffer is full. */
-static size_t conn_rbuf_room(conn *c, char **p)
+size_t conn__rbuf_room(conn *c, char **p)
 {
     buf *b = &c->rbuf;
     size_t left = b->max - b->len;
@@ -167,7 +152,7 @@ static size_t conn_rbuf_room(conn *c, char **p)
 
 /* Hands the read buffer to on_read. A buffer left full, with reading not
  * paused, can never complete a message: that is UV_ENOBUFS. */
-static int conn_deliver(conn *c)
+int conn__deliver(conn *c)
 {
     if (c->rbuf.len == 0 || c->state != CONN_OPEN || c->paused)
         return 0;
@@ -202,7 +187,7 @@ static void conn_uv_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         conn_fail(c, rc);
 }
 
-static int conn_read_on(conn *c)
+int conn__read_on(conn *c)
 {
     int rc;
 
@@ -255,24 +240,33 @@ static int conn_write_start(conn *c)
     return 0;
 }
 
-/* Sends raw bytes (ciphertext under TLS): all of them, or the rest queued. */
-static int conn_send(conn *c, const char *p, size_t n)
+/* Writes what the socket takes at once, queueing nothing. Returns the number
+ * of bytes written (possibly 0) or a negative error. */
+static ssize_t conn_try(conn *c, const char *p, size_t n)
 {
-    uv_buf_t b;
-    int w, rc;
+    uv_buf_t b = uv_buf_init((char *)p, n < CONN_WRITE_MAX ? (unsigned int)n : CONN_WRITE_MAX);
+    int w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+
+    if (w == UV_EAGAIN)
+        return 0;
+    if (w > 0)
+        c->last_active = conn_now(c);
+    return w;
+}
+
+int conn__send(conn *c, const char *p, size_t n)
+{
+    ssize_t w;
+    int rc;
 
     if (!c->writing && !c->corked && c->wq.len == 0) {
-        b = uv_buf_init((char *)p, n < CONN_WRITE_MAX ? (unsigned int)n : CONN_WRITE_MAX);
-        w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (w < 0 && w != UV_EAGAIN)
-            return w;
-        if (w > 0) {
-            c->last_active = conn_now(c);
-            p += w;
-            n -= (size_t)w;
-            if (n == 0)
-                return 0;
-        }
+        w = conn_try(c, p, n);
+        if (w < 0)
+            return (int)w;
+        if ((size_t)w == n)
+            return 0;
+        p += w;
+        n -= (size_t)w;
     }
     rc = buf_append(&c->wq, p, n);
     if (rc < 0)
@@ -283,20 +277,14 @@ static int conn_send(conn *c, const char *p, size_t n)
 /* Sends what the queue holds, trying the socket at once first. */
 static int conn_flush(conn *c)
 {
-    uv_buf_t b;
-    int w;
+    ssize_t w;
 
     if (c->writing || c->corked || c->wq.len == 0)
         return 0;
-    b = uv_buf_init(buf_ptr(&c->wq),
-                    c->wq.len < CONN_WRITE_MAX ? (unsigned int)c->wq.len : CONN_WRITE_MAX);
-    w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    if (w < 0 && w != UV_EAGAIN)
-        return w;
-    if (w > 0) {
-        c->last_active = conn_now(c);
-        buf_consume(&c->wq, (size_t)w);
-    }
+    w = conn_try(c, buf_ptr(&c->wq), c->wq.len);
+    if (w < 0)
+        return (int)w;
+    buf_consume(&c->wq, (size_t)w);
     return conn_write_start(c);
 }
 
@@ -331,7 +319,7 @@ static void conn_uv_write(uv_write_t *req, int status)
 
 /* ---- state changes ---- */
 
-static int conn_opened(conn *c)
+int conn__opened(conn *c)
 {
     int rc = 0;
 
@@ -340,7 +328,7 @@ static int conn_opened(conn *c)
     if (c->paused)
         conn_read_off(c);
     else
-        rc = conn_read_on(c);
+        rc = conn__read_on(c);
     if (rc == 0 && c->client && c->cfg->on_connect != NULL)
         c->cfg->on_connect(c);
     return rc;
@@ -385,23 +373,23 @@ static void conn_fail(conn *c, int status)
 
 static int conn_tcp_start(conn *c)
 {
-    return conn_opened(c);
+    return conn__opened(c);
 }
 
 static void conn_tcp_alloc(conn *c, uv_buf_t *b)
 {
-    b->len = conn_rbuf_room(c, &b->base);
+    b->len = conn__rbuf_room(c, &b->base);
 }
 
 static int conn_tcp_bytes_in(conn *c, size_t n)
 {
     buf_commit(&c->rbuf, n);
-    return conn_deliver(c);
+    return conn__deliver(c);
 }
 
 static int conn_tcp_write(conn *c, const char *p, size_t n)
 {
-    return conn_send(c, p, n);
+    return conn__send(c, p, n);
 }
 
 static int conn_tcp_shutdown(conn *c)
@@ -416,158 +404,6 @@ static void conn_tcp_free(conn *c)
 static const struct conn_ops conn_tcp_ops = {
     conn_tcp_start, conn_tcp_alloc,    conn_tcp_bytes_in,
     conn_tcp_write, conn_tcp_shutdown, conn_tcp_free,
-};
-
-/* ---- TLS: socket bytes go through the session's rings (see tls.h) ---- */
-
-/* Moves ciphertext from the outgoing ring to the socket or the queue, which
- * always empties the ring. */
-static int conn_tls_flush(conn *c)
-{
-    char *p;
-    size_t n;
-    int rc;
-
-    while ((n = tls_net_out_peek(&c->tls, &p)) > 0) {
-        rc = conn_send(c, p, n);
-        if (rc < 0)
-            return rc;
-        tls_net_out_consume(&c->tls, n);
-    }
-    return 0;
-}
-
-/* Decrypts into the read buffer and delivers, until OpenSSL needs more
- * ciphertext. `force` delivers buffered bytes even if none are new. */
-static int conn_tls_pump(conn *c, int force)
-{
-    size_t before, room;
-    ssize_t n;
-    char *p;
-    int rc, eof = 0;
-
-    for (;;) {
-        if (c->state != CONN_OPEN || c->paused)
-            return 0;
-        before = c->rbuf.len;
-        for (;;) {
-            room = conn_rbuf_room(c, &p);
-            if (room == 0)
-                break;
-            n = tls_read(&c->tls, p, room);
-            if (n > 0) {
-                buf_commit(&c->rbuf, (size_t)n);
-                continue;
-            }
-            if (n == -ENOSPC) {
-                rc = conn_tls_flush(c);
-                if (rc < 0)
-                    return rc;
-                continue;
-            }
-            if (n == 0) {
-                eof = 1; /* close_notify: deliver what came before it, then end */
-                break;
-            }
-            if (n != -EAGAIN)
-                return (int)n;
-            break;
-        }
-        rc = conn_tls_flush(c);
-        if (rc < 0)
-            return rc;
-        if (c->rbuf.len > before || force) {
-            rc = conn_deliver(c);
-            if (rc < 0)
-                return rc;
-        }
-        if (eof)
-            return UV_EOF;
-        if (room != 0)
-            return 0;
-        force = 0; /* the buffer was full and on_read made room: decrypt more */
-    }
-}
-
-static int conn_tls_advance(conn *c, int force)
-{
-    int rc, frc;
-
-    if (c->state == CONN_HANDSHAKING) {
-        do {
-            rc = tls_handshake(&c->tls);
-            frc = conn_tls_flush(c);
-            if (frc < 0)
-                return frc;
-        } while (rc == -ENOSPC);
-        if (rc == -EAGAIN)
-            return 0;
-        if (rc < 0)
-            return rc;
-        rc = conn_opened(c);
-        if (rc < 0)
-            return rc;
-    }
-    return conn_tls_pump(c, force);
-}
-
-static int conn_tls_start(conn *c)
-{
-    int rc;
-
-    c->state = CONN_HANDSHAKING;
-    rc = conn_read_on(c);
-    if (rc < 0)
-        return rc;
-    return c->client ? conn_tls_advance(c, 0) : 0;
-}
-
-static void conn_tls_alloc(conn *c, uv_buf_t *b)
-{
-    b->len = tls_net_in_room(&c->tls, &b->base);
-}
-
-static int conn_tls_bytes_in(conn *c, size_t n)
-{
-    if (n > 0)
-        tls_net_in_commit(&c->tls, n);
-    return conn_tls_advance(c, n == 0);
-}
-
-static int conn_tls_write(conn *c, const char *p, size_t n)
-{
-    ssize_t w;
-    int rc;
-
-    while (n > 0) {
-        w = tls_write(&c->tls, p, n);
-        if (w < 0 && w != -ENOSPC)
-            return (int)w;
-        if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-        }
-        rc = conn_tls_flush(c);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int conn_tls_shutdown(conn *c)
-{
-    tls_shutdown(&c->tls);
-    return conn_tls_flush(c);
-}
-
-static void conn_tls_free(conn *c)
-{
-    tls_session_free(&c->tls);
-}
-
-static const struct conn_ops conn_tls_ops = {
-    conn_tls_start, conn_tls_alloc,    conn_tls_bytes_in,
-    conn_tls_write, conn_tls_shutdown, conn_tls_free,
 };
 
 /* ---- public API ---- */
@@ -644,7 +480,7 @@ int conn_connect(conn *c, const struct sockaddr *addr, tls_ctx *tls, const char 
         tls_session_free(&c->tls);
         return rc;
     }
-    c->ops = tls != NULL ? &conn_tls_ops : &conn_tcp_ops;
+    c->ops = tls != NULL ? &conn__tls_ops : &conn_tcp_ops;
     c->client = 1;
     c->state = CONN_CONNECTING;
     conn_started(c, 1);
@@ -665,7 +501,7 @@ int conn_accept(conn *c, uv_tcp_t *listener, tls_ctx *tls)
         rc = tls_session_init(&c->tls, tls, NULL);
         if (rc < 0)
             return rc;
-        c->ops = &conn_tls_ops;
+        c->ops = &conn__tls_ops;
     }
     rc = c->ops->start(c);
     if (rc < 0) {
@@ -736,7 +572,7 @@ void conn_read_resume(conn *c)
     c->paused = 0;
     if (c->state != CONN_OPEN)
         return;
-    rc = conn_read_on(c);
+    rc = conn__read_on(c);
     if (rc < 0) {
         conn_teardown(c, rc);
         return;
