@@ -29,7 +29,8 @@
  * - OPEN: bytes flow both ways. A client conn calls on_connect on entry.
  * - CLOSING: conn_close was called or the peer ended its stream; reading has
  *   stopped, queued bytes (and a TLS close_notify) are being flushed, and the
- *   socket closes once they are. Only the idle timeout still applies.
+ *   socket closes once they are. Only the idle timeout still applies,
+ *   counted afresh from the start of the close.
  * - CLOSED: the handles are closing or closed; on_close runs once both are,
  *   and nothing runs after it.
  *
@@ -38,7 +39,9 @@
  * UV_EOF when the peer ended the stream, otherwise a negative error code
  * (libuv's UV_E* values, which are -errno on Unix, or TLS_ERR_*);
  * conn_err_kind classifies it. Errors therefore never need handling at the
- * call that meets them: the conn closes itself and on_close says why.
+ * call that meets them: the conn closes itself and on_close says why. A
+ * close already under way keeps the reason it started with (a graceful close
+ * whose flush then fails still reports 0).
  *
  * Timeouts (milliseconds of libuv loop time; the conn reads no clock):
  * - connect: from conn_connect until OPEN (TCP connect plus TLS handshake),

@@ -59,7 +59,7 @@ struct peer {
     int paused, reads_paused;
     uint64_t closed_at;
     int write_rc, second_write_rc;
-    size_t queued_after_write;
+    size_t queued_after_write, queued_after_uncork;
 };
 
 struct env {
@@ -513,6 +513,40 @@ static void test_abort_drops_queue(void **state)
     env_finish(&e);
 }
 
+static void cork_hook(peer *p)
+{
+    conn_cork(&p->c);
+    assert_int_equal(conn_write(&p->c, "one,", 4), 0);
+    assert_int_equal(conn_write(&p->c, "two,", 4), 0);
+    assert_int_equal(conn_write(&p->c, "three", 5), 0);
+    p->queued_after_write = conn_write_queued(&p->c);
+    conn_uncork(&p->c);
+    p->queued_after_uncork = conn_write_queued(&p->c);
+}
+
+static void test_cork_batches_writes(void **state)
+{
+    env e;
+
+    env_init(&e, env_mode(state));
+    e.srv.echo = 1;
+    e.cli.connected_hook = cork_hook;
+    e.cli.close_after = 13;
+    env_connect(&e);
+    env_run(&e, both_closed);
+
+    /* Plain text is queued as is; TLS queues three records of ciphertext. */
+    if (env_mode(state) == mode_tcp)
+        assert_int_equal(e.cli.queued_after_write, 13);
+    else
+        assert_true(e.cli.queued_after_write > 13);
+    assert_int_equal(e.cli.queued_after_uncork, 0);
+    assert_int_equal(e.cli.got.len, 13);
+    assert_memory_equal(buf_ptr(&e.cli.got), "one,two,three", 13);
+    assert_int_equal(e.cli.status, 0);
+    env_finish(&e);
+}
+
 /* ---- plain TCP only ---- */
 
 static void test_sync_failures_run_no_callback(void **state)
@@ -917,6 +951,7 @@ int main(void)
         BOTH(test_read_bound_enforced),
         BOTH(test_pause_resume_redelivers),
         BOTH(test_abort_drops_queue),
+        BOTH(test_cork_batches_writes),
         cmocka_unit_test(test_sync_failures_run_no_callback),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connect_timeout),
