@@ -359,11 +359,12 @@ static void conn_close_with(conn *c, int status)
         conn_timer_arm(c);
 }
 
-/* The peer ended the stream: finish writing, then close. Anything else is
- * fatal at once. */
+/* The peer ended the stream: finish writing, then close (unless a close is
+ * under way already, or the conn was not OPEN yet). Anything else is fatal
+ * at once. */
 static void conn_fail(conn *c, int status)
 {
-    if (status == UV_EOF && c->state == CONN_OPEN)
+    if (status == UV_EOF)
         conn_close_with(c, UV_EOF);
     else
         conn_teardown(c, status);

@@ -102,6 +102,7 @@ int tls_ctx_new_client(tls_ctx **out, int insecure, const char *ca_file, char *e
             goto err;
         }
     }
+    ERR_clear_error(); /* loading may leave notes behind even when it succeeds */
     *out = ctx;
     return 0;
 err:
@@ -137,6 +138,7 @@ int tls_ctx_new_server(tls_ctx **out, const char *cert_file, const char *key_fil
         tls_ctx_errmsg(err, errlen, "private key does not match certificate", key_file);
         goto err;
     }
+    ERR_clear_error(); /* loading may leave notes behind even when it succeeds */
     *out = ctx;
     return 0;
 err:
@@ -320,6 +322,11 @@ void tls_shutdown(tls_session *s)
         return;
     SSL_shutdown(s->ssl);
     ERR_clear_error();
+}
+
+const char *tls_server_name(const tls_session *s)
+{
+    return SSL_get_servername(s->ssl, TLSEXT_NAMETYPE_host_name);
 }
 
 const char *tls_strerror(int err)

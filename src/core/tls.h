@@ -10,7 +10,9 @@
  * file only wires it the one way the project uses it.
  *
  * Threads: a tls_ctx may be shared by sessions on several threads once it is
- * built; a session belongs to one thread.
+ * built; a session belongs to one thread. Every function here leaves the
+ * thread's OpenSSL error queue empty, and other code on the thread must too:
+ * SSL_get_error reads that queue to tell "would block" from "failed".
  */
 #ifndef TG_CORE_TLS_H
 #define TG_CORE_TLS_H
@@ -104,6 +106,10 @@ ssize_t tls_write(tls_session *s, const void *p, size_t n);
 /* Queues a close_notify alert in the outgoing ring. Only meaningful after the
  * handshake completed; a no-op otherwise. */
 void tls_shutdown(tls_session *s);
+
+/* Server side, once the handshake has begun: the host name the client sent
+ * as SNI, or NULL if it sent none. */
+const char *tls_server_name(const tls_session *s);
 
 /* A sentence for TLS_ERR_PROTO or TLS_ERR_VERIFY, or NULL for other codes. */
 const char *tls_strerror(int err);

@@ -135,6 +135,8 @@ static void test_handshake_with_ca_file_and_data(void **state)
     assert_int_equal(crc, 0);
     assert_int_equal(src, 0);
     assert_null(tls_verify_error(&p.cli));
+    assert_non_null(tls_server_name(&p.srv));
+    assert_string_equal(tls_server_name(&p.srv), "localhost");
 
     assert_int_equal(tls_write(&p.cli, "ping", 4), 4);
     assert_int_equal(drain_into(&p.cli, &p.srv, out, sizeof(out)), 4);
@@ -160,6 +162,7 @@ static void test_ip_literal_matches_ip_san(void **state)
     handshake(&p.cli, &p.srv, &crc, &src);
     assert_int_equal(crc, 0);
     assert_int_equal(src, 0);
+    assert_null(tls_server_name(&p.srv)); /* no SNI for an IP address */
     pair_close(&p);
 }
 
