@@ -7,7 +7,7 @@
  * over TCP: reads land in the conn's buffer and writes go out with
  * uv_try_write.
  *
- *   build/bench_conn [seconds per variant, default 2]
+ *   build/bench_conn [seconds per round and variant, default 1]
  */
 #include <signal.h>
 #include <stdint.h>
@@ -18,7 +18,8 @@
 #include "core/clock.h"
 #include "core/conn.h"
 
-#define NCONN 64
+#define NCONN        64
+#define BENCH_ROUNDS 5
 
 static const char req[] = "GET /api/v2/users/me HTTP/1.1\r\nHost: bench\r\n\r\n";
 static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -26,14 +27,20 @@ static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\
 #define REQ_LEN  (sizeof(req) - 1)
 #define RESP_LEN (sizeof(resp) - 1)
 
-/* ---- counting allocator: glibc lets a program interpose malloc ---- */
+/* ---- counting allocator: glibc lets a program interpose malloc; not under
+ * AddressSanitizer, which owns malloc itself ---- */
+
+static uint64_t allocs;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BENCH_COUNTS_ALLOCS 0
+#else
+#define BENCH_COUNTS_ALLOCS 1
 
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t m);
 extern void *__libc_realloc(void *p, size_t n);
 extern void __libc_free(void *p);
-
-static uint64_t allocs;
 
 void *malloc(size_t n)
 {
@@ -57,6 +64,7 @@ void free(void *p)
 {
     __libc_free(p);
 }
+#endif
 
 /* ---- shared run state ---- */
 
@@ -223,7 +231,7 @@ static double measure(uint64_t ms, double *allocs_per_trip)
     uv_timer_start(&t, stop_cb, ms, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     secs = (double)(clock_now_ns() - t0) / 1e9;
-    *allocs_per_trip = (double)(allocs - a0) / (double)(trips - n0);
+    *allocs_per_trip = BENCH_COUNTS_ALLOCS ? (double)(allocs - a0) / (double)(trips - n0) : -1;
     uv_close((uv_handle_t *)&t, noop_close);
     return (double)(trips - n0) / secs;
 }
@@ -317,21 +325,33 @@ static int make_cert(char *dir, size_t dirlen, char *err, size_t errlen)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+static double best(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 int main(int argc, char **argv)
 {
-    uint64_t ms = (argc > 1 ? (uint64_t)atoi(argv[1]) : 2) * 1000;
-    double raw_rate, tcp_rate, tls_rate, raw_a, tcp_a, tls_a;
+    uint64_t ms = (argc > 1 ? (uint64_t)atoi(argv[1]) : 1) * 1000;
+    double raw_rate = 0, tcp_rate = 0, tls_rate = 0, raw_a, tcp_a, tls_a;
     char dir[64], err[256];
+    int round;
 
     signal(SIGPIPE, SIG_IGN);
     if (make_cert(dir, sizeof(dir), err, sizeof(err)) < 0) {
         fprintf(stderr, "bench_conn: cannot make a TLS certificate: %s\n", err);
         return 1;
     }
-    raw_rate = run_raw(ms, &raw_a);
-    tcp_rate = run_conn(ms, 0, &tcp_a);
-    tls_rate = run_conn(ms, 1, &tls_a);
-    printf("round trips/s, %d keep-alive connections, client and server on one loop:\n", NCONN);
+    /* Interleaved rounds, best of each: on a shared machine the other
+     * processes only ever slow a round down. */
+    for (round = 0; round < BENCH_ROUNDS; round++) {
+        raw_rate = best(raw_rate, run_raw(ms, &raw_a));
+        tcp_rate = best(tcp_rate, run_conn(ms, 0, &tcp_a));
+        tls_rate = best(tls_rate, run_conn(ms, 1, &tls_a));
+    }
+    printf("round trips/s, %d keep-alive connections, client and server on one loop,"
+           " best of %d rounds of %llu ms:\n",
+           NCONN, BENCH_ROUNDS, (unsigned long long)ms);
     printf("  libuv streams (peer) %10.0f   allocs/trip %.3f\n", raw_rate, raw_a);
     printf("  conn, TCP            %10.0f   allocs/trip %.3f   ratio %.2f\n", tcp_rate, tcp_a,
            tcp_rate / raw_rate);

@@ -313,8 +313,8 @@ static void conn_uv_write(uv_write_t *req, int status)
         return;
     if (c->state == CONN_CLOSING)
         conn_teardown(c, c->status);
-    else if (c->cfg->on_drain != NULL)
-        c->cfg->on_drain(c);
+    else if (c->state == CONN_OPEN && c->cfg->on_drain != NULL)
+        c->cfg->on_drain(c); /* not for handshake bytes: the owner wrote none */
 }
 
 /* ---- state changes ---- */
