@@ -5,7 +5,7 @@
  *                   2 of the 8 are retries; 6 logical ok (100 ms end to end)
  *   step 1 "get":   2 x 200 (20 ms), 1 x 503 (40 ms), 1 refused;
  *                   2 logical ok (50 ms), 2 failed (max_attempts, budget; 3 s)
- *   5 dropped iterations, 3 failed "missing captured value 'id'", one attempt
+ *   9 iterations started, 5 dropped, 3 failed "missing captured value 'id'", one attempt
  *   still in flight (13 sent); rate-limit headers: limit 300, remaining 12
  *   then 0, reset 30 s. The run lasted 10 s, target 2/s.
  */
@@ -81,6 +81,8 @@ static inline void fx_fill(stats *s)
     fx_logical(s, 1, false, RETRY_REASON_BUDGET, 3000);
     for (int i = 0; i < 5; i++)
         stats_add_dropped(s, FX_START);
+    for (int i = 0; i < 9; i++)
+        stats_add_iteration(s, FX_START);
     for (int i = 0; i < 3; i++)
         stats_add_iteration_failed(s, "missing captured value 'id'");
 }

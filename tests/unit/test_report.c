@@ -51,7 +51,7 @@ static void test_metrics(void **state)
     assert_true(fabs(tm.throttled_ratio - 2.0 / 12) < 1e-12);
     assert_true(fabs(tm.error_ratio - 2.0 / 10) < 1e-12);
     assert_true(fabs(tm.retry_ratio - 2.0 / 10) < 1e-12);
-    assert_true(fabs(tm.dropped_ratio - 5.0 / 15) < 1e-12);
+    assert_true(fabs(tm.dropped_ratio - 5.0 / 14) < 1e-12); /* 9 started, 5 dropped */
     /* 11 latencies: 5 5 10 10 10 10 10 10 20 20 40 (ms). */
     assert_int_equal(tm.attempt.p50, hist_highest_equivalent(10 * FX_MS));
     assert_int_equal(tm.attempt.p99, 40 * FX_MS);
@@ -75,10 +75,25 @@ static void test_metrics(void **state)
     assert_int_equal(tm.dropped, 5);
     stats_free(&s);
 
-    /* Nothing at all: ratios 0, no throttle. */
+    /* Without iterations counted, logical requests stand in. */
+    s.total.iterations = 0;
+    report_metrics(&m, &s, &tm);
+    assert_true(fabs(tm.dropped_ratio - 5.0 / 15) < 1e-12);
+    stats_free(&s);
+
+    /* Nothing at all: ratios NaN (a threshold on them fails), no throttle. */
     assert_int_equal(stats_init(&s, 0, FX_START), 0);
     report_metrics(&m, &s, &tm);
-    assert_true(tm.throttled_ratio == 0 && tm.error_ratio == 0 && tm.dropped_ratio == 0);
+    assert_true(isnan(tm.throttled_ratio) && isnan(tm.error_ratio) && isnan(tm.retry_ratio) &&
+                isnan(tm.dropped_ratio));
+    threshold t;
+    threshold_result r;
+    char err[128];
+    assert_int_equal(threshold_parse(&t, "throttled_ratio < 0.01", err, sizeof(err)), 0);
+    m.thresholds = &t;
+    m.n_thresholds = 1;
+    assert_int_equal(report_eval_thresholds(&m, &s, &r), 1);
+    assert_false(r.pass);
     assert_false(tm.has_first_throttle);
     assert_int_equal(tm.attempt.p99, 0);
     stats_free(&s);

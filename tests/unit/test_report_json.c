@@ -70,9 +70,9 @@ static void assert_latency(json_t *o, const char *path, bool empty)
 }
 
 static const char *const request_keys[] = {
-    "logical", "logical_ok", "logical_failed", "attempts",         "sent",
-    "ok",      "throttled",  "client_error",   "server_error",     "network_error",
-    "retries", "dropped",    "unexpected",     "iterations_failed"};
+    "logical", "logical_ok", "logical_failed", "attempts",     "sent",
+    "ok",      "throttled",  "client_error",   "server_error", "network_error",
+    "retries", "iterations", "dropped",        "unexpected",   "iterations_failed"};
 
 static void assert_requests(json_t *o, const char *path)
 {
@@ -143,6 +143,7 @@ static void check_report(json_t *j)
     assert_int_at(j, "requests.network_error", 1);
     assert_int_at(j, "requests.retries", 2);
     assert_int_at(j, "requests.dropped", 5);
+    assert_int_at(j, "requests.iterations", 9);
     assert_int_at(j, "requests.unexpected", 4);
     assert_int_at(j, "requests.iterations_failed", 3);
     assert_int_at(j, "network_errors.refused", 1);

@@ -252,6 +252,8 @@ static void record(stats *s, uint64_t i)
     }
     if (i % 101 == 0)
         stats_add_dropped(s, START);
+    if (i % 7 == 0)
+        stats_add_iteration(s, START);
     if (i % 211 == 0)
         stats_add_iteration_failed(s, i % 2 ? "odd" : "even");
 }
@@ -301,6 +303,7 @@ static void test_merge_equals_one(void **state)
     assert_int_equal(total_failures, one.total.iterations_failed);
     assert_int_equal(one.total.attempts, 20000);
     assert_int_equal(one.total.dropped, 199); /* 0, 101, ..., 19998 */
+    assert_int_equal(one.total.iterations, 2858); /* 0, 7, ..., 19999 */
     assert_true(one.total.first_throttle_ns != STATS_NONE);
 
     for (int p = 0; p < 3; p++)
