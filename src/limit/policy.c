@@ -87,6 +87,9 @@ static int policy_methods(policy_limit *l, const policy_spec *spec, char *err, s
 {
     if (spec->nmethods > POLICY_MAX_METHODS)
         return policy_fail(err, errlen, -EINVAL, "methods: more than %d", POLICY_MAX_METHODS);
+    if (spec->nmethods > 0 && spec->methods == NULL)
+        return policy_fail(err, errlen, -EINVAL, "methods: %zu announced, none given",
+                           spec->nmethods);
     for (size_t i = 0; i < spec->nmethods; i++) {
         char *m;
 

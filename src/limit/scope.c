@@ -48,10 +48,13 @@ static bool scope_tchar(char c)
 static int scope_part_parse(scope_part *part, const char *item, const limit_pattern *path,
                             char *err, size_t errlen)
 {
-    const char *colon = strchr(item, ':');
-    size_t len = colon != NULL ? (size_t)(colon - item) : strlen(item);
-    size_t k;
+    const char *colon;
+    size_t len, k;
 
+    if (item == NULL)
+        item = "";
+    colon = strchr(item, ':');
+    len = colon != NULL ? (size_t)(colon - item) : strlen(item);
     for (k = 0; k < sizeof(scope_names) / sizeof(scope_names[0]); k++)
         if (strlen(scope_names[k].name) == len && strncmp(scope_names[k].name, item, len) == 0)
             break;
@@ -109,6 +112,8 @@ int scope_init(limit_scope *sc, const char *const *items, size_t n, const limit_
     }
     if (n > SCOPE_MAX_PARTS)
         return scope_fail(err, errlen, "scope: more than %d parts", SCOPE_MAX_PARTS);
+    if (items == NULL)
+        return scope_fail(err, errlen, "scope: %zu parts announced, none given", n);
     for (size_t i = 0; i < n; i++) {
         rc = scope_part_parse(&sc->parts[i], items[i], path, err, errlen);
         sc->n = i + 1;
