@@ -2,6 +2,7 @@
  * tollgate: subcommand dispatch only. Each subcommand lives in its own module
  * and is one row of the table below.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,6 +75,9 @@ int main(int argc, char **argv)
 {
     const struct command *cmd;
 
+    /* A peer that closes while we write must be an error return, not a
+     * signal that kills the process (libuv writes with write(2)). */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;
