@@ -302,7 +302,7 @@ static void test_merge_equals_one(void **state)
     uint64_t total_failures = merged.failures[0].count + merged.failures[1].count;
     assert_int_equal(total_failures, one.total.iterations_failed);
     assert_int_equal(one.total.attempts, 20000);
-    assert_int_equal(one.total.dropped, 199); /* 0, 101, ..., 19998 */
+    assert_int_equal(one.total.dropped, 199);     /* 0, 101, ..., 19998 */
     assert_int_equal(one.total.iterations, 2858); /* 0, 7, ..., 19999 */
     assert_true(one.total.first_throttle_ns != STATS_NONE);
 
