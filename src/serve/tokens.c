@@ -14,9 +14,9 @@
 
 #include "serve/b64.h"
 
-#define TOKENS_MD_LEN  32                   /* SHA-256, bytes */
-#define TOKENS_SIG_LEN 43                   /* base64url of 32 bytes, characters */
-#define TOKENS_NS      1000000000ULL        /* ns per s */
+#define TOKENS_MD_LEN  32                                /* SHA-256, bytes */
+#define TOKENS_SIG_LEN 43                                /* base64url of 32 bytes, characters */
+#define TOKENS_NS      1000000000ULL                     /* ns per s */
 #define TOKENS_PAYLOAD (20 + 1 + 16 + 1 + TOKENS_ID_MAX) /* "EXPIRY:NONCE:ID" */
 
 typedef struct tokens_client {
@@ -220,8 +220,8 @@ int tokens_issue(const tokens *t, const char *id, uint64_t now_wall_ns, char *ou
     if (RAND_bytes(nonce, sizeof(nonce)) != 1)
         return -EIO;
     n = snprintf(payload, sizeof(payload), "%" PRIu64 ":%02x%02x%02x%02x%02x%02x%02x%02x:%s",
-                 tokens_expiry_s(t, now_wall_ns), nonce[0], nonce[1], nonce[2], nonce[3],
-                 nonce[4], nonce[5], nonce[6], nonce[7], id);
+                 tokens_expiry_s(t, now_wall_ns), nonce[0], nonce[1], nonce[2], nonce[3], nonce[4],
+                 nonce[5], nonce[6], nonce[7], id);
     if (n < 0 || (size_t)n >= sizeof(payload))
         return -EINVAL;
     n = b64url_encode(payload, (size_t)n, out, outlen);
