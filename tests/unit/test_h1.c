@@ -37,7 +37,7 @@ static void dump_msg(buf *out, const h1_msg *m)
         dump_slice(out, "=", m->headers[i].value, m->headers[i].value_len);
     }
     assert_int_equal(buf_printf(out, " body(%llu)", (unsigned long long)m->body_len), 0);
-    dump_slice(out, "", buf_ptr(&m->body), m->body.len);
+    dump_slice(out, "", m->body.len > 0 ? buf_ptr(&m->body) : "", m->body.len);
     assert_int_equal(
         buf_printf(out, " ka=%d chunked=%d upgrade=%d\n", m->keep_alive, m->chunked, m->upgrade),
         0);
