@@ -113,10 +113,10 @@ typedef struct h1_config {
 } h1_config;
 
 /* A parsed message. Every pointer stays valid until the next message begins
- * (the next h1_parser_feed() after the message completed), h1_parser_reset()
- * or h1_parser_free(). Slices may point into the bytes the caller fed in the
- * feed that completed the message: the caller keeps those bytes unchanged
- * while it uses the message, or calls h1_parser_keep() first. */
+ * (the next h1_parser_feed() or h1_parser_finish() after the message
+ * completed), h1_parser_reset() or h1_parser_free(). Slices may point into the bytes the caller fed
+ * in the feed that completed the message: the caller keeps those bytes unchanged while it uses the
+ * message, or calls h1_parser_keep() first. */
 typedef struct h1_msg {
     /* Requests. */
     h1_method method;
