@@ -29,10 +29,11 @@ void buf_init(buf *b, size_t max);
 /* Frees the allocation; the buffer is empty and reusable afterwards. */
 void buf_free(buf *b);
 
-/* The live bytes. */
+/* The live bytes; an empty string when nothing was ever allocated (so that
+ * callers never form NULL + 0, which is undefined). */
 static inline char *buf_ptr(const buf *b)
 {
-    return b->data + b->off;
+    return b->data != NULL ? b->data + b->off : (char *)"";
 }
 
 /* Makes room for `extra` more bytes after the live ones. Returns 0, -ENOBUFS
