@@ -3,6 +3,7 @@
  */
 #include "run/report.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,9 +33,11 @@ static void report_latency(const hist *h, threshold_latency *out)
     out->mean = (uint64_t)(hist_mean(h) + 0.5);
 }
 
+/* NaN when there is nothing to divide by: a threshold on it fails, so a run
+ * that sent nothing cannot pass "throttled_ratio < 0.01". */
 static double report_ratio(uint64_t num, uint64_t den)
 {
-    return den ? (double)num / (double)den : 0.0;
+    return den ? (double)num / (double)den : NAN;
 }
 
 void report_metrics(const report_meta *m, const stats *s, threshold_metrics *out)
@@ -47,8 +50,10 @@ void report_metrics(const report_meta *m, const stats *s, threshold_metrics *out
     out->throttled_ratio = report_ratio(c->cls[STATS_THROTTLED], c->attempts);
     out->error_ratio = report_ratio(c->logical_failed, c->logical);
     out->retry_ratio = report_ratio(c->retries, c->logical);
-    /* Started iterations are not counted apart; logical requests stand in. */
-    out->dropped_ratio = report_ratio(c->dropped, c->logical + c->dropped);
+    /* Iterations started, or logical requests when the engine does not count
+     * iterations. */
+    out->dropped_ratio =
+        report_ratio(c->dropped, (c->iterations ? c->iterations : c->logical) + c->dropped);
     report_latency(&s->latency, &out->attempt);
     report_latency(&s->e2e, &out->end_to_end);
     out->rate = r.achieved;

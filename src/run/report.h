@@ -48,7 +48,10 @@ typedef struct report_rates {
 /* Computes the rates of the merged stats s. A duration of 0 gives rates 0. */
 void report_rates_of(const report_meta *m, const stats *s, report_rates *out);
 
-/* Fills *out from the merged stats s: ratios (0 when their denominator is 0),
+/* Fills *out from the merged stats s: ratios (NaN when their denominator is
+ * 0, so that a threshold on them fails, as run/threshold.h says; the
+ * dropped ratio divides by iterations started plus dropped, or by logical
+ * requests plus dropped when stats_add_iteration was never called),
  * attempt and end-to-end latencies (ns), achieved rate and goodput, the first
  * throttle, and the request counts. */
 void report_metrics(const report_meta *m, const stats *s, threshold_metrics *out);

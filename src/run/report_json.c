@@ -85,6 +85,7 @@ static json_t *report_json_requests(report_json_ctx *c, const stats_counts *k)
     put(c, o, "server_error", jint(k->cls[STATS_SERVER_ERROR]));
     put(c, o, "network_error", jint(k->cls[STATS_NETWORK_ERROR]));
     put(c, o, "retries", jint(k->retries));
+    put(c, o, "iterations", jint(k->iterations));
     put(c, o, "dropped", jint(k->dropped));
     put(c, o, "unexpected", jint(k->unexpected));
     put(c, o, "iterations_failed", jint(k->iterations_failed));

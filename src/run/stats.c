@@ -64,6 +64,7 @@ static void stats_counts_add(stats_counts *dst, const stats_counts *src)
     dst->logical += src->logical;
     dst->logical_ok += src->logical_ok;
     dst->logical_failed += src->logical_failed;
+    dst->iterations += src->iterations;
     dst->dropped += src->dropped;
     dst->iterations_failed += src->iterations_failed;
     dst->bytes_in += src->bytes_in;
@@ -248,6 +249,14 @@ void stats_add_logical(stats *s, const stats_logical *l)
     hist_record(&s->iv.e2e, e2e);
     if (st)
         hist_record(&st->e2e, e2e);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void stats_add_iteration(stats *s, uint64_t now)
+{
+    (void)now;
+    pthread_mutex_lock(&s->lock);
+    s->total.iterations++;
     pthread_mutex_unlock(&s->lock);
 }
 

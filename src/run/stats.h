@@ -6,7 +6,8 @@
  * stats_add_sent when an HTTP attempt is sent, one stats_add_attempt when it
  * ends (response or network error), one stats_add_logical when a logical
  * request is finished (after its retries), stats_add_dropped for an open-model
- * iteration that found no free slot, and stats_add_iteration_failed for an
+ * iteration that found no free slot, stats_add_iteration when an iteration
+ * starts, and stats_add_iteration_failed for an
  * iteration abandoned for a reason of its own (a missing captured value...).
  *
  * Attempts are classed by status: ok (2xx and 3xx), throttled (429),
@@ -116,6 +117,7 @@ typedef struct stats_counts {
     uint64_t logical;                    /* logical requests finished */
     uint64_t logical_ok;                 /* ... that succeeded */
     uint64_t logical_failed;             /* ... that failed */
+    uint64_t iterations;                 /* iterations started (total only) */
     uint64_t dropped;                    /* iterations dropped (total only) */
     uint64_t iterations_failed;          /* iterations failed (total only) */
     uint64_t bytes_in, bytes_out;        /* over every ended attempt */
@@ -199,6 +201,10 @@ void stats_add_attempt(stats *s, const stats_attempt *a);
  * it failed, and its end-to-end latency from the intended start (0 when
  * done_ns < intended_start_ns). Cannot fail. */
 void stats_add_logical(stats *s, const stats_logical *l);
+
+/* Counts one iteration (of any executor) started at `now`, for the
+ * dropped_ratio threshold: dropped / (started + dropped). */
+void stats_add_iteration(stats *s, uint64_t now);
 
 /* Counts one open-model iteration that found no free slot at `now`. */
 void stats_add_dropped(stats *s, uint64_t now);
