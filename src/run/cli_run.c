@@ -318,6 +318,8 @@ static int run_body(const run_args *a, plan_step *st, char *err, size_t errlen)
     rc = plan_read_file(st->body_file, &data, &len);
     if (rc == -ENOMEM)
         return rc;
+    if (rc == -EISDIR)
+        return run_fail(err, errlen, "--body: '%s' is not a regular file", st->body_file);
     if (rc < 0)
         return run_fail(err, errlen, "--body: cannot read '%s': %s", st->body_file, strerror(-rc));
     if (memchr(data, '\0', len) != NULL) {
@@ -404,7 +406,8 @@ static int run_quick(const run_args *a, plan *p, char *err, size_t errlen)
         rc = plan_target_add(p, &o, &(size_t){0}, err, errlen);
         url_free(&o);
     }
-    p->name = strdup("quick");
+    if (asprintf(&p->name, "--url %s", a->val[F_URL]) < 0)
+        p->name = NULL;
     p->scenarios = calloc(1, sizeof(*p->scenarios));
     if (rc < 0 || p->name == NULL || p->scenarios == NULL)
         goto out;

@@ -146,9 +146,12 @@ typedef struct plan_auth {
 } plan_auth;
 
 typedef struct plan {
-    char *name;   /* owned: `name:`, or the file name without extension, or "quick" */
+    char *name;   /* owned: `name:`, or the file name without extension, or "--url URL" */
     char *path;   /* owned: the plan file, or NULL for the quick form */
-    url *targets; /* owned: distinct origins (scheme, host, port); targets[0] is `target` */
+    url *targets; /* owned: distinct origins (scheme, host, port), one connection pool each;
+                   * targets[0] is `target` (its path is the base already joined into every
+                   * relative step path); the others, absolute step URLs' and the token URL's
+                   * origins, have path "/" */
     size_t ntargets;
     bool tls_insecure; /* tls.insecure: do not verify certificates */
     char *tls_ca;      /* owned: CA file resolved against the plan's directory, or NULL */

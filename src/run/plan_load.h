@@ -39,7 +39,8 @@ char *plan_load_path(const plan_loader *l, const char *rel);
 
 /* Reads the whole file at `path` (at most PLAN_FILE_MAX bytes) into a new
  * malloc'd buffer *out of *len bytes followed by a NUL, owned by the caller. Returns 0, -EFBIG,
- * -ENOMEM or another -errno from opening or reading it. */
+ * -EISDIR for anything but a regular file, -ENOMEM or another -errno from
+ * opening or reading it. */
 int plan_read_file(const char *path, char **out, size_t *len);
 
 /* Reads the `auth` section of the plan's root mapping into l->p->auth (the

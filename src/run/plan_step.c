@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/config_get.h"
 #include "run/plan_load.h"
@@ -215,11 +216,16 @@ static int step_headers(step_check *c, const config_node *node, plan_step *st)
 int plan_read_file(const char *path, char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
+    struct stat st;
     buf b;
     int rc = 0;
 
     if (f == NULL)
         return -errno;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return -EISDIR; /* not a regular file: a device or pipe could block or never end */
+    }
     buf_init(&b, PLAN_FILE_MAX);
     while (rc == 0) {
         rc = buf_reserve(&b, 65536);
@@ -290,6 +296,9 @@ static int step_body(step_check *c, const config_node *node, plan_step *st)
     rc = plan_read_file(st->body_file, &data, &len);
     if (rc == -ENOMEM)
         return rc;
+    if (rc == -EISDIR)
+        return config_error(l->doc, body, l->err, l->errlen, "body: '%s' is not a regular file",
+                            st->body_file);
     if (rc < 0)
         return config_error(l->doc, body, l->err, l->errlen, "body: cannot read '%s': %s",
                             st->body_file, strerror(-rc));

@@ -65,7 +65,7 @@ static void test_quick_rate(void **state)
     assert_null(opts.json_path);
     assert_false(opts.quiet);
     assert_false(opts.help);
-    assert_string_equal(p.name, "quick");
+    assert_string_equal(p.name, "--url http://127.0.0.1:8080/api/x?y=1");
     assert_int_equal(p.ntargets, 1);
     assert_string_equal(p.targets[0].host, "127.0.0.1");
     assert_int_equal(p.targets[0].port, 8080);
@@ -308,6 +308,8 @@ static void test_bad_flags(void **state)
         Q, "--body", "id={{id}}", "--vus", "1", "--duration", "1s");
     BAD("--body: cannot read '/nonexistent/b.json': No such file or directory", Q, "--body",
         "@/nonexistent/b.json", "--vus", "1", "--duration", "1s");
+    BAD("--body: '/tmp' is not a regular file", Q, "--body", "@/tmp", "--vus", "1", "--duration",
+        "1s");
     BAD("--threshold: \"p99 < 500 sec\": unknown unit 'sec', expected ms, s, m or h", Q, "--vus",
         "1", "--duration", "1s", "--threshold", "p99 < 500 sec");
     BAD("expected a plan file or --url (see tollgate run --help)", "--rate", "5/s");
