@@ -20,6 +20,7 @@ class Req:
     """One request as the server saw it."""
 
     def __init__(self, method, path, headers, body, t):
+        self.wall = time.time()
         self.method = method
         self.path = path
         self.headers = headers  # dict with lower-case names
