@@ -8,6 +8,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import socketserver
 import subprocess
 import threading
@@ -44,6 +45,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def setup(self):
+        super().setup()
+        # Headers and body are two writes: without this, Nagle holds the body
+        # for the client's delayed ACK (40 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _serve(self):
         t = time.monotonic()
