@@ -183,3 +183,33 @@ scenarios:
     # The one request (sent at 0) is abandoned at 200 + 300 ms, not awaited for 3 s.
     assert 0.45 < rep["duration_s"] < 0.5 + TOL
     assert rep["requests"]["sent"] == 1 and rep["requests"]["attempts"] == 0
+
+
+def test_scenarios_run_at_once(tollgate, tmp_path):
+    with Server(ok) as srv:
+        plan = write_plan(tmp_path, f"""
+target: {srv.url()}
+scenarios:
+  browse:
+    executor: constant-arrival-rate
+    rate: 20/s
+    duration: 500ms
+    steps: [{{name: get, path: /browse}}]
+  edit:
+    executor: thread-group
+    threads: 2
+    loops: 3
+    think_time: 100ms
+    steps: [{{name: get, path: /edit}}]
+""")
+        r, rep = run_json(tollgate, tmp_path, [plan, "--threads", "2"])
+        assert r.returncode == 0, r.stderr
+        browse = [q.t for q in srv.seen(lambda q: q.path == "/browse")]
+        edit = [q.t for q in srv.seen(lambda q: q.path == "/edit")]
+    assert len(browse) == 10 and len(edit) == 6
+    # They overlap in time.
+    assert min(edit) < max(browse) and min(browse) < max(edit)
+    assert rep["scenarios"] == ["browse", "edit"]
+    # Same step name in two scenarios: reported as scenario/name.
+    assert rep["steps"]["browse/get"]["requests"]["logical"] == 10
+    assert rep["steps"]["edit/get"]["requests"]["logical"] == 6
