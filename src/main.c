@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "run/cli_run.h"
+#include "run/run_main.h"
+
 struct command {
     const char *name;
     const char *summary;
@@ -18,6 +21,8 @@ static int help_main(int argc, char **argv);
 static const struct command commands[] = {
     {"help", "show help for tollgate or one subcommand", "usage: tollgate help [SUBCOMMAND]\n",
      help_main},
+    {"run", "generate load that understands rate limits (closed and open models, retries)",
+     run_cli_usage, run_main},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
