@@ -30,6 +30,31 @@ static const uint8_t h1_class[256] = {
     6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0xf0 */
 };
 
+/* Word-at-a-time skipping over the bytes of a class: a word is skipped when
+ * none of its bytes is below `lo` (0x20 or 0x21) or equal to 0x7f; any other
+ * word is finished a byte at a time with the table. Values and targets are
+ * most of a head, so this is most of the strict check's cost. */
+#define H1_ONES 0x0101010101010101ULL
+#define H1_HIGH 0x8080808080808080ULL
+
+static size_t h1_skip(const unsigned char *d, size_t i, size_t n, uint8_t cls, uint64_t lo)
+{
+    uint64_t w, below, del;
+
+    while (n - i >= 8) {
+        memcpy(&w, d + i, 8);
+        /* bytes < lo (bytes >= 0x80 are fine: the ~w term drops them) */
+        below = (w - H1_ONES * lo) & ~w & H1_HIGH;
+        del = ((w ^ (H1_ONES * 0x7f)) - H1_ONES) & ~(w ^ (H1_ONES * 0x7f)) & H1_HIGH;
+        if ((below | del) != 0)
+            break;
+        i += 8;
+    }
+    while (i < n && (h1_class[d[i]] & cls))
+        i++;
+    return i;
+}
+
 #define H1_MAX_CHUNK_LINE 4096        /* bytes of a chunk-size line, extensions included */
 #define H1_BODY_KEEP_CAP  (64 * 1024) /* larger body buffers are freed between messages */
 #define H1_HDR_INIT_CAP   16
@@ -92,13 +117,7 @@ bool h1_is_token(const char *s, size_t n)
 
 bool h1_is_field_value(const char *s, size_t n)
 {
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (!(h1_class[(unsigned char)s[i]] & H1_VCHAR))
-            return false;
-    }
-    return true;
+    return h1_skip((const unsigned char *)s, 0, n, H1_VCHAR, 0x20) == n;
 }
 
 static bool h1_eq_nocase(const char *a, const char *b, size_t n)
@@ -167,10 +186,10 @@ static size_t h1_store_limit(const h1_parser *p)
 }
 
 /* Makes room for `extra` bytes in the store. Growing moves it, so every slice
- * that points into it is moved along. */
+ * that points into it is moved along (malloc and copy rather than realloc, so
+ * that the old block is still there to tell which slices pointed into it). */
 static int h1_store_reserve(h1_parser *p, size_t extra)
 {
-    uintptr_t old = (uintptr_t)p->store;
     size_t cap, i, n, *len;
     const char **s;
     char *np;
@@ -185,17 +204,19 @@ static int h1_store_reserve(h1_parser *p, size_t extra)
             return -ENOMEM;
         cap *= 2;
     }
-    np = realloc(p->store, cap);
+    np = malloc(cap);
     if (np == NULL)
         return -ENOMEM;
-    if ((uintptr_t)np != old) {
+    if (p->store_len > 0) {
+        memcpy(np, p->store, p->store_len);
         n = h1_slice_count(p);
         for (i = 0; i < n; i++) {
             h1_slice(p, i, &s, &len);
-            if (*len > 0 && (uintptr_t)*s - old < p->store_len)
-                *s = np + ((uintptr_t)*s - old);
+            if (*len > 0 && h1_in_store(p, *s))
+                *s = np + (*s - p->store);
         }
     }
+    free(p->store);
     p->store = np;
     p->store_cap = cap;
     return 0;
@@ -652,8 +673,7 @@ static int h1_scan_head(h1_parser *p, const unsigned char *d, size_t n, size_t *
             break;
         case SC_TARGET:
             s = i;
-            while (i < n && (h1_class[d[i]] & H1_UCHAR))
-                i++;
+            i = h1_skip(d, i, n, H1_UCHAR, 0x21);
             p->sc_count += i - s;
             if (p->sc_count > p->cfg.max_uri) {
                 rc = H1_ERR_URI_TOO_LONG;
@@ -731,8 +751,7 @@ static int h1_scan_head(h1_parser *p, const unsigned char *d, size_t n, size_t *
             i++;
             break;
         case SC_RES_REASON:
-            while (i < n && (h1_class[d[i]] & H1_VCHAR))
-                i++;
+            i = h1_skip(d, i, n, H1_VCHAR, 0x20);
             if (i == n)
                 break;
             if (d[i] != '\r') {
@@ -752,6 +771,25 @@ static int h1_scan_head(h1_parser *p, const unsigned char *d, size_t n, size_t *
             i++;
             break;
         case SC_FIELD_START:
+            /* Whole header lines in the buffer are checked in one go; the
+             * states below take over where a line is cut or wrong. */
+            while (h1_class[c] & H1_TCHAR) {
+                size_t e = i + 1;
+
+                while (e < n && (h1_class[d[e]] & H1_TCHAR))
+                    e++;
+                if (e == n || d[e] != ':')
+                    break;
+                e = h1_skip(d, e + 1, n, H1_VCHAR, 0x20);
+                if (n - e < 3 || d[e] != '\r' || d[e + 1] != '\n')
+                    break;
+                if (++p->sc_fields > p->cfg.max_headers) {
+                    rc = H1_ERR_TOO_MANY_HEADERS;
+                    goto out;
+                }
+                i = e + 2;
+                c = d[i];
+            }
             if (c == '\r') {
                 p->sc_state = SC_HEAD_LF;
             } else if (h1_class[c] & H1_TCHAR) {
@@ -782,8 +820,7 @@ static int h1_scan_head(h1_parser *p, const unsigned char *d, size_t n, size_t *
             i++;
             break;
         case SC_VALUE:
-            while (i < n && (h1_class[d[i]] & H1_VCHAR))
-                i++;
+            i = h1_skip(d, i, n, H1_VCHAR, 0x20);
             if (i == n)
                 break;
             if (d[i] != '\r') {
@@ -867,8 +904,7 @@ static int h1_scan_chunks(h1_parser *p, const unsigned char *d, size_t n, size_t
             break;
         case SC_CHUNK_EXT:
             s = i;
-            while (i < n && (h1_class[d[i]] & H1_VCHAR))
-                i++;
+            i = h1_skip(d, i, n, H1_VCHAR, 0x20);
             p->sc_count += i - s;
             if (i == n)
                 break;

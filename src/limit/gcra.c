@@ -65,8 +65,12 @@ void gcra_decide(const algo_params *p, const algo_state *st, uint64_t now, uint6
     /* new TAT = TAT + cost * T. cost * t_frac + tat_frac < 2^64 since cost,
      * t_frac and tat_frac are all below 2^32; cost * t_ns <= tol_ns. */
     carry = cost * p->t_frac + tat_frac;
-    new_ns = tat_ns + cost * p->t_ns + carry / p->count;
-    new_frac = carry % p->count;
+    new_ns = tat_ns + cost * p->t_ns;
+    new_frac = carry;
+    if (carry >= p->count) {
+        new_ns += carry / p->count;
+        new_frac = carry % p->count;
+    }
     ahead_ns = new_ns - now;
     if (ahead_ns < p->tol_ns || (ahead_ns == p->tol_ns && new_frac <= p->tol_frac)) {
         v->conforms = true;

@@ -33,7 +33,6 @@ struct keystore_shard {
     uint32_t cap;        /* most entries this shard holds */
     uint32_t top;        /* entries [1, top) have been used at least once */
     uint32_t free;       /* list of dropped entries, through `chain` */
-    uint32_t count;      /* entries held */
     uint32_t head;       /* most recently used */
     uint32_t tail;       /* least recently used */
     uint32_t gen;        /* current pin generation, never 0 */
@@ -47,6 +46,7 @@ struct keystore {
     unsigned shard_bits;
     uint32_t nshards;
     uint64_t max_keys;
+    uint64_t count; /* entries held, all shards (atomic) */
     uint64_t bytes;
     struct keystore_shard shards[];
 };
@@ -66,9 +66,9 @@ static uint32_t keystore_pow2_at_least(uint32_t n)
 }
 
 /* Sets up one shard; on failure it holds nothing and needs no cleanup. */
-static int keystore_shard_init(struct keystore_shard *s, uint32_t cap, uint64_t *bytes)
+static int keystore_shard_init(struct keystore_shard *s, uint32_t share, uint64_t *bytes)
 {
-    uint32_t nb = keystore_pow2_at_least(cap);
+    uint32_t nb = keystore_pow2_at_least(share), cap = share + share / 8 + 8;
 
     memset(s, 0, sizeof(*s));
     s->cap = cap;
@@ -119,9 +119,9 @@ int keystore_new(keystore **out, size_t max_keys)
     ks->max_keys = max_keys;
     ks->bytes = sizeof(*ks) + n * sizeof(ks->shards[0]);
     for (i = 0; i < n; i++) {
-        uint32_t cap = (uint32_t)(max_keys / n + (i < max_keys % n));
+        uint32_t share = (uint32_t)(max_keys / n + (i < max_keys % n));
 
-        rc = keystore_shard_init(&ks->shards[i], cap, &ks->bytes);
+        rc = keystore_shard_init(&ks->shards[i], share, &ks->bytes);
         if (rc != 0)
             goto err;
     }
@@ -205,7 +205,7 @@ static void keystore_touch(struct keystore_shard *s, uint32_t i)
 }
 
 /* Removes entry i from its bucket and the LRU list, onto the free list. */
-static void keystore_drop(struct keystore_shard *s, uint32_t i)
+static void keystore_drop(keystore *ks, struct keystore_shard *s, uint32_t i)
 {
     struct keystore_entry *e = &s->entries[i];
     uint32_t *link = &s->buckets[e->fp & s->mask];
@@ -219,7 +219,7 @@ static void keystore_drop(struct keystore_shard *s, uint32_t i)
     e->pin = 0;
     e->chain = s->free;
     s->free = i;
-    __atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&ks->count, 1, __ATOMIC_RELAXED);
 }
 
 static int keystore_idle(const struct keystore_shard *s, uint32_t i, uint64_t now)
@@ -229,8 +229,8 @@ static int keystore_idle(const struct keystore_shard *s, uint32_t i, uint64_t no
     return e->pin != s->gen && e->val.full_at <= now;
 }
 
-/* Drops every idle entry of a full shard; returns how many. */
-static uint32_t keystore_sweep(struct keystore_shard *s, uint64_t now)
+/* Drops every idle entry of shard s; returns how many. */
+static uint32_t keystore_sweep(keystore *ks, struct keystore_shard *s, uint64_t now)
 {
     uint32_t dropped = 0;
 
@@ -240,29 +240,56 @@ static uint32_t keystore_sweep(struct keystore_shard *s, uint64_t now)
         int live = s->entries[i].prev != KEYSTORE_NONE || s->head == i;
 
         if (live && keystore_idle(s, i, now)) {
-            keystore_drop(s, i);
+            keystore_drop(ks, s, i);
             dropped++;
         }
     }
     return dropped;
 }
 
-/* A free entry index for an insertion into shard s, or NONE. */
-static uint32_t keystore_slot(struct keystore_shard *s, uint64_t now)
+static int keystore_shard_full(const struct keystore_shard *s)
 {
+    return s->free == KEYSTORE_NONE && s->top > s->cap;
+}
+
+static void keystore_add(uint64_t *counter, uint64_t n)
+{
+    __atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+/* A free entry index for an insertion into shard s, or NONE; the entry is
+ * already counted in ks->count. */
+static uint32_t keystore_slot(keystore *ks, struct keystore_shard *s, uint64_t now)
+{
+    uint64_t others;
     uint32_t i;
 
     for (int n = 0; n < KEYSTORE_TAIL_DROP && s->tail != KEYSTORE_NONE; n++) {
         if (!keystore_idle(s, s->tail, now))
             break;
-        keystore_drop(s, s->tail);
-        __atomic_store_n(&s->expired, s->expired + 1, __ATOMIC_RELAXED);
+        keystore_drop(ks, s, s->tail);
+        keystore_add(&s->expired, 1);
     }
     if (s->sweep_wait > 0)
         s->sweep_wait--;
-    if (s->free == KEYSTORE_NONE && s->top > s->cap && s->sweep_wait == 0) {
-        __atomic_store_n(&s->expired, s->expired + keystore_sweep(s, now), __ATOMIC_RELAXED);
+    /* Reserve a place in the global count first, so that threads inserting
+     * into different shards at once cannot overshoot the bound together. */
+    others = __atomic_fetch_add(&ks->count, 1, __ATOMIC_RELAXED);
+    if ((others >= ks->max_keys || keystore_shard_full(s)) && s->sweep_wait == 0) {
+        keystore_add(&s->expired, keystore_sweep(ks, s, now));
         s->sweep_wait = s->cap / 16 + 1;
+        others = __atomic_load_n(&ks->count, __ATOMIC_RELAXED) - 1;
+    }
+    /* Still full, nothing idle: the least recently used unpinned entries of
+     * this shard go (more than one only to come back under the bound). */
+    for (int n = 0; n < 4 && (others >= ks->max_keys || keystore_shard_full(s)); n++) {
+        for (i = s->tail; i != KEYSTORE_NONE && s->entries[i].pin == s->gen; i = s->entries[i].prev)
+            continue;
+        if (i == KEYSTORE_NONE)
+            break;
+        keystore_drop(ks, s, i);
+        keystore_add(&s->evicted, 1);
+        others--;
     }
     if (s->free != KEYSTORE_NONE) {
         i = s->free;
@@ -271,16 +298,7 @@ static uint32_t keystore_slot(struct keystore_shard *s, uint64_t now)
     }
     if (s->top <= s->cap)
         return s->top++;
-    /* Full and nothing idle: the least recently used unpinned entry goes. */
-    for (i = s->tail; i != KEYSTORE_NONE; i = s->entries[i].prev) {
-        if (s->entries[i].pin != s->gen) {
-            keystore_drop(s, i);
-            __atomic_store_n(&s->evicted, s->evicted + 1, __ATOMIC_RELAXED);
-            i = s->free;
-            s->free = s->entries[i].chain;
-            return i;
-        }
-    }
+    __atomic_fetch_sub(&ks->count, 1, __ATOMIC_RELAXED);
     return KEYSTORE_NONE;
 }
 
@@ -303,7 +321,7 @@ keystore_val *keystore_get(keystore *ks, const keystore_key *k, uint64_t now)
         keystore_touch(s, i);
         return &s->entries[i].val;
     }
-    i = keystore_slot(s, now);
+    i = keystore_slot(ks, s, now);
     if (i == KEYSTORE_NONE)
         return NULL;
     e = &s->entries[i];
@@ -314,7 +332,6 @@ keystore_val *keystore_get(keystore *ks, const keystore_key *k, uint64_t now)
     *bucket = i;
     keystore_lru_push(s, i);
     e->pin = s->gen;
-    __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
     return &e->val;
 }
 
@@ -332,12 +349,12 @@ keystore_val *keystore_find(keystore *ks, const keystore_key *k)
 void keystore_stats_get(const keystore *ks, keystore_stats *out)
 {
     memset(out, 0, sizeof(*out));
+    out->keys = __atomic_load_n(&ks->count, __ATOMIC_RELAXED);
     out->max_keys = ks->max_keys;
     out->bytes = ks->bytes;
     for (uint32_t i = 0; i < ks->nshards; i++) {
         const struct keystore_shard *s = &ks->shards[i];
 
-        out->keys += __atomic_load_n(&s->count, __ATOMIC_RELAXED);
         out->expired += __atomic_load_n(&s->expired, __ATOMIC_RELAXED);
         out->evicted += __atomic_load_n(&s->evicted, __ATOMIC_RELAXED);
     }

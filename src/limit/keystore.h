@@ -13,17 +13,24 @@
  * bytes of bucket array per key. nginx's limit_req needs 128 + the key.
  *
  * The table is split into up to 64 shards, each with its own lock, bucket
- * array, entry array and LRU list, so worker threads rarely contend. It never
- * holds more than `max_keys` entries: the entry arrays are sized once (their
- * pages are touched only as entries are first used) and nothing grows later.
+ * array, entry array and LRU list, so worker threads rarely contend. The
+ * bound is global: an insertion first reserves its place in a shared count
+ * of keys, and if that exceeds `max_keys` it makes room in its own shard, so
+ * the table holds at most max_keys keys however they spread over shards. Each
+ * shard's entry array is sized once for its share of max_keys plus 1/8 + 8
+ * (hash spread), and nothing ever grows; its pages become resident only as
+ * entries are first used. (Only if a shard has nothing it may drop -- every
+ * entry pinned by the decision in progress -- does an insertion go past the
+ * bound, within that shard's array; later insertions come back under it.)
  *
  * Dropping a key whose state is back to full allowance loses nothing (an
  * absent key reads as zero state, which is full allowance), so such "idle"
  * keys go first: each insertion drops up to 2 idle keys from the cold end of
- * the LRU list, and an insertion into a full shard first sweeps the shard and
- * drops every idle key in it (at most one sweep per max/16 insertions of that
- * shard, so the cost stays O(16) entry visits per insertion). Only when no
- * idle key was found does the least recently used key go, with its state.
+ * its shard's LRU list, and an insertion that finds the table (or its shard)
+ * full first sweeps the shard and drops every idle key in it (at most one
+ * sweep per 1/16 of the shard's size in insertions, so the cost stays O(16)
+ * entry visits per insertion). Only when no idle key was found does the least
+ * recently used key of the shard go, with its state.
  *
  * Locking: every call but keystore_key_of and keystore_stats needs the key's
  * shard locked by the caller. A caller that needs several shards locks them
@@ -86,8 +93,8 @@ void keystore_unlock(keystore *ks, uint32_t shard);
 /* The value for k (its shard locked), created zeroed if absent, which may
  * drop another entry of the shard (see above). The entry becomes the most
  * recently used and is pinned until the shard is unlocked. Returns NULL only
- * if every entry of a full shard is pinned (impossible with fewer than
- * KEYSTORE_MIN_KEYS keys per decision). */
+ * if the shard's array is full and every entry in it pinned (impossible with
+ * fewer than KEYSTORE_MIN_KEYS keys per decision). */
 keystore_val *keystore_get(keystore *ks, const keystore_key *k, uint64_t now);
 
 /* The value for k (its shard locked), or NULL if absent; creates nothing. */

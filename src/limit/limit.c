@@ -59,7 +59,7 @@ int limit_decide(const limit_policy *p, limit_store *s, const limit_request *r, 
             continue;
         it->params = &l->params;
         it->key = keys[d->n];
-        it->key_len = scope_key(&l->scope, l->name, r, caps, keys[d->n]);
+        it->key_len = scope_key(&l->scope, l->name, l->name_len, r, caps, keys[d->n]);
         it->cost = l->cost;
         if (l->params.kind == ALGO_CONCURRENCY) {
             limit_hold *h = &d->holds[d->nholds++];

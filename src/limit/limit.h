@@ -35,7 +35,7 @@ typedef struct limit_hold {
     char key[SCOPE_KEY_MAX];
 } limit_hold;
 
-/* The caller allocates a decision (about 14 KB) and keeps it until
+/* The caller allocates a decision (about 4.7 KB) and keeps it until
  * limit_release if it may hold concurrency slots. It refers to the policy's
  * limits, so the policy must outlive it. */
 typedef struct limit_decision {

@@ -32,7 +32,8 @@ static int localstore_decide(limit_store *s, const store_item *items, size_t n, 
             continue;
         if (j < nshards && shards[j] == keys[i].shard)
             continue;
-        memmove(&shards[j + 1], &shards[j], (nshards - j) * sizeof(shards[0]));
+        for (size_t m = nshards; m > j; m--)
+            shards[m] = shards[m - 1];
         shards[j] = keys[i].shard;
         nshards++;
     }

@@ -130,25 +130,24 @@ void pattern_free(limit_pattern *pt)
 
 bool pattern_match(const limit_pattern *pt, limit_slice path, limit_slice *caps)
 {
-    const char *cur, *end, *q;
+    const char *cur, *end;
     bool more = true; /* a path always has at least one segment, maybe empty */
 
     if (path.p == NULL || path.n == 0 || path.p[0] != '/')
         return false;
     end = path.p + path.n;
-    q = memchr(path.p, '?', path.n);
-    if (q != NULL)
-        end = q;
     cur = path.p + 1;
     for (size_t i = 0; i < pt->nseg; i++) {
         const pattern_seg *seg = &pt->segs[i];
-        const char *slash;
+        const char *stop = cur;
         size_t len;
 
         if (!more)
             return false;
-        slash = memchr(cur, '/', (size_t)(end - cur));
-        len = (size_t)((slash != NULL ? slash : end) - cur);
+        /* Segments are short: a plain loop beats a memchr call. */
+        while (stop < end && *stop != '/' && *stop != '?')
+            stop++;
+        len = (size_t)(stop - cur);
         switch (seg->kind) {
         case PATTERN_LITERAL:
             if (len != seg->len || memcmp(cur, pt->src + seg->off, len) != 0)
@@ -166,8 +165,8 @@ bool pattern_match(const limit_pattern *pt, limit_slice path, limit_slice *caps)
             if (len == 0)
                 return false;
         }
-        more = slash != NULL;
-        cur = slash != NULL ? slash + 1 : end;
+        more = stop < end && *stop == '/';
+        cur = stop + more;
     }
     return pt->rest || !more;
 }

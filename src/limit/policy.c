@@ -149,6 +149,7 @@ static int policy_limit_build(policy_limit *l, const policy_spec *spec, char *er
     l->name = strdup(spec->name);
     if (l->name == NULL)
         return -ENOMEM;
+    l->name_len = strlen(l->name);
     rc = policy_methods(l, spec, err, errlen);
     if (rc != 0)
         return rc;

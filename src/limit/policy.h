@@ -47,6 +47,7 @@ typedef struct policy_spec {
 
 typedef struct policy_limit {
     char *name;
+    size_t name_len;
     char *methods[POLICY_MAX_METHODS]; /* upper case */
     size_t nmethods;
     limit_pattern path;

@@ -64,6 +64,7 @@ static int scope_part_parse(scope_part *part, const char *item, const limit_patt
                           "header:NAME or path:NAME",
                           item);
     part->kind = scope_names[k].kind;
+    part->tag = scope_names[k].tag;
     part->capture = -1;
     if (part->kind != SCOPE_HEADER && part->kind != SCOPE_PATH) {
         if (colon != NULL)
@@ -84,6 +85,7 @@ static int scope_part_parse(scope_part *part, const char *item, const limit_patt
                               colon + 1, colon + 1, path->src);
     }
     part->name = strdup(colon + 1);
+    part->name_len = strlen(colon + 1);
     return part->name == NULL ? -ENOMEM : 0;
 }
 
@@ -107,6 +109,7 @@ int scope_init(limit_scope *sc, const char *const *items, size_t n, const limit_
     if (n == 0) {
         sc->n = 1;
         sc->parts[0].kind = SCOPE_GLOBAL;
+        sc->parts[0].tag = 'g';
         sc->parts[0].capture = -1;
         return 0;
     }
@@ -147,14 +150,6 @@ void scope_free(limit_scope *sc)
     memset(sc, 0, sizeof(*sc));
 }
 
-static char scope_tag(enum scope_kind kind)
-{
-    for (size_t k = 0; k < sizeof(scope_names) / sizeof(scope_names[0]); k++)
-        if (scope_names[k].kind == kind)
-            return scope_names[k].tag;
-    return '?';
-}
-
 /* Appends one value: as is, as a digest, or the absent marker. */
 static size_t scope_value(char *out, limit_slice v)
 {
@@ -176,19 +171,19 @@ static size_t scope_value(char *out, limit_slice v)
     return 17;
 }
 
-size_t scope_key(const limit_scope *sc, const char *name, const limit_request *r,
+size_t scope_key(const limit_scope *sc, const char *name, size_t name_len, const limit_request *r,
                  const limit_slice *caps, char *out)
 {
-    size_t len = strlen(name), at;
+    size_t at;
     limit_slice v, absent = {NULL, 0};
 
-    out[0] = (char)len;
-    memcpy(out + 1, name, len);
-    at = 1 + len;
+    out[0] = (char)name_len;
+    memcpy(out + 1, name, name_len);
+    at = 1 + name_len;
     for (size_t i = 0; i < sc->n; i++) {
         const scope_part *part = &sc->parts[i];
 
-        out[at++] = scope_tag(part->kind);
+        out[at++] = part->tag;
         switch (part->kind) {
         case SCOPE_GLOBAL:
             continue;
@@ -208,7 +203,7 @@ size_t scope_key(const limit_scope *sc, const char *name, const limit_request *r
             v = r->org;
             break;
         case SCOPE_HEADER:
-            if (!request_header(r, part->name, strlen(part->name), &v))
+            if (!request_header(r, part->name, part->name_len, &v))
                 v = absent;
             break;
         default:

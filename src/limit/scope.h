@@ -50,7 +50,9 @@ enum scope_kind {
 
 typedef struct scope_part {
     enum scope_kind kind;
-    char *name;  /* header:NAME / path:NAME: NAME (owned), else NULL */
+    char tag;   /* the part's byte in keys */
+    char *name; /* header:NAME / path:NAME: NAME (owned), else NULL */
+    size_t name_len;
     int capture; /* path:NAME: the capture's index in the limit's pattern */
 } scope_part;
 
@@ -68,10 +70,10 @@ int scope_init(limit_scope *sc, const char *const *items, size_t n, const limit_
                char *err, size_t errlen);
 void scope_free(limit_scope *sc);
 
-/* Writes the key of limit `name` for request r (caps: the path captures of
- * the limit's pattern) into out, which has room for SCOPE_KEY_MAX bytes, and
- * returns its length. name is at most SCOPE_NAME_MAX bytes. */
-size_t scope_key(const limit_scope *sc, const char *name, const limit_request *r,
+/* Writes the key of limit `name` (name_len <= SCOPE_NAME_MAX bytes) for
+ * request r (caps: the path captures of the limit's pattern) into out, which
+ * has room for SCOPE_KEY_MAX bytes, and returns its length. */
+size_t scope_key(const limit_scope *sc, const char *name, size_t name_len, const limit_request *r,
                  const limit_slice *caps, char *out);
 
 /* Writes part i as written ("token", "header:X-Api-Key") into buf. */

@@ -102,7 +102,7 @@ static size_t key_of(const char *const *items, size_t n, const char *name, const
 
     assert_int_equal(scope_init(&sc, items, n, &path, err, sizeof(err)), 0);
     assert_true(pattern_match(&path, request_slice(path_s), caps));
-    len = scope_key(&sc, name, r, caps, out);
+    len = scope_key(&sc, name, strlen(name), r, caps, out);
     assert_true(len <= SCOPE_KEY_MAX);
     scope_free(&sc);
     return len;
