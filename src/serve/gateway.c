@@ -12,8 +12,8 @@
 #include "core/h1_write.h"
 #include "limit/body429.h"
 #include "limit/dialect.h"
-#include "serve/auth.h"
 #include "serve/metrics.h"
+#include "serve/tokens.h"
 #include "serve/worker.h"
 
 #define GATEWAY_POOL_KEEP  256        /* idle gwreqs a worker keeps */
@@ -569,7 +569,7 @@ void gateway_request(gwconn *gc, const h1_msg *msg)
         auth->value_len - 7 < sizeof(r->token)) {
         memcpy(r->token, auth->value + 7, auth->value_len - 7);
         r->token[auth->value_len - 7] = '\0';
-        if (auth_lookup(cfg, r->token, auth->value_len - 7, worker_wall(w), &id) < 0)
+        if (tokens_lookup(cfg->tokens, r->token, auth->value_len - 7, worker_wall(w), &id) < 0)
             memset(&id, 0, sizeof(id));
     }
     if (r->route->bearer && id.token == NULL) {

@@ -14,6 +14,7 @@
 #include "limit/keystore.h"
 #include "serve/kinds.h"
 #include "serve/proxy.h"
+#include "serve/tokens.h"
 
 static const char *const gwconf_top_keys[] = {
     "listen",          "threads",       "admin",
@@ -316,21 +317,23 @@ static int gwconf_clients(gw_config *c, const config_doc *doc, const config_node
     if (rc == 0 && tok != NULL && config_map_get(doc, tok, "ttl") != NULL && c->token_ttl_ns == 0)
         rc = config_error(doc, config_map_get(doc, tok, "ttl"), err, errlen,
                           "ttl: expected a duration above 0");
-    if (rc < 0 || list == NULL)
+    if (rc < 0)
         return rc;
+    rc = tokens_new(&c->tokens, NULL, c->token_ttl_ns);
+    if (rc < 0) {
+        snprintf(err, errlen, "tokens: %s", strerror(-rc));
+        return rc;
+    }
+    c->env.tokens = c->tokens;
+    if (list == NULL)
+        return 0;
     if (!config_is_seq(list))
         return config_error(doc, list, err, errlen, "clients: expected a list, found %s",
                             config_kind(list));
     if (config_len(list) > GW_MAX_CLIENTS)
         return config_error(doc, list, err, errlen, "clients: at most %d", GW_MAX_CLIENTS);
-    c->clients = calloc(config_len(list) + 1, sizeof(*c->clients));
-    if (c->clients == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
     for (size_t i = 0; i < config_len(list); i++) {
         const config_node *m = config_seq_item(doc, list, i);
-        gw_client *cl = &c->clients[i];
         const char *v[4] = {NULL, NULL, NULL, NULL};
 
         if (!config_is_map(m))
@@ -345,19 +348,16 @@ static int gwconf_clients(gw_config *c, const config_doc *doc, const config_node
             rc = config_get_str(doc, m, keys[k], &v[k], err, errlen);
         if (rc < 0)
             return rc;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(c->clients[j].id, v[0]) == 0)
-                return config_error(doc, config_map_get(doc, m, "id"), err, errlen,
-                                    "id: '%s' is already used by another client", v[0]);
-        cl->id = strdup(v[0]);
-        cl->secret = strdup(v[1]);
-        cl->org = v[2] != NULL ? strdup(v[2]) : NULL;
-        cl->user = v[3] != NULL ? strdup(v[3]) : NULL;
-        c->nclients = i + 1;
-        if (cl->id == NULL || cl->secret == NULL || (v[2] != NULL && cl->org == NULL) ||
-            (v[3] != NULL && cl->user == NULL)) {
+        rc = tokens_add_client(c->tokens, v[0], v[1], v[2], v[3]);
+        if (rc == -EEXIST)
+            return config_error(doc, config_map_get(doc, m, "id"), err, errlen,
+                                "id: '%s' is already used by another client", v[0]);
+        if (rc == -EINVAL)
+            return config_error(doc, config_map_get(doc, m, "id"), err, errlen,
+                                "id: expected 1 to %d bytes", TOKENS_ID_MAX);
+        if (rc < 0) {
             snprintf(err, errlen, "out of memory");
-            return -ENOMEM;
+            return rc;
         }
     }
     return 0;
@@ -686,13 +686,7 @@ void gwconf_free(gw_config *c)
             free(r->capnames[k]);
     }
     free(c->routes);
-    for (size_t i = 0; i < c->nclients; i++) {
-        free((char *)c->clients[i].id);
-        free((char *)c->clients[i].secret);
-        free((char *)c->clients[i].org);
-        free((char *)c->clients[i].user);
-    }
-    free(c->clients);
+    tokens_free(c->tokens);
     policy_free(c->policy);
     memset(c, 0, sizeof(*c));
 }

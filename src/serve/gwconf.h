@@ -48,15 +48,6 @@ typedef struct gw_route {
     uint64_t latency_spread_ns; /* uniform extra in [0, spread] */
 } gw_route;
 
-/* An OAuth client of the emulated platform (strings owned by the config;
- * org and user may be NULL). */
-typedef struct gw_client {
-    const char *id;
-    const char *secret;
-    const char *org;
-    const char *user;
-} gw_client;
-
 typedef struct gw_config {
     gw_addr listen;
     unsigned threads; /* >= 1 (0 in the file means the number of cores) */
@@ -73,8 +64,6 @@ typedef struct gw_config {
     limit_policy *policy; /* owned */
     uint64_t max_keys;
     uint64_t token_ttl_ns;
-    gw_client *clients; /* owned copies, nclients of them */
-    size_t nclients;
     struct tokens *tokens; /* owned; the OAuth clients and token signing */
     handler_env env;       /* what every handler shares (points at tokens) */
     gw_route *routes;      /* owned, nroutes of them, in match order */
