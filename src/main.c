@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "run/cli_run.h"
+#include "run/run_main.h"
+#include "serve/serve_main.h"
+
 struct command {
     const char *name;
     const char *summary;
@@ -18,6 +22,10 @@ static int help_main(int argc, char **argv);
 static const struct command commands[] = {
     {"help", "show help for tollgate or one subcommand", "usage: tollgate help [SUBCOMMAND]\n",
      help_main},
+    {"run", "generate load that understands rate limits (closed and open models, retries)",
+     run_cli_usage, run_main},
+    {"serve", "run the rate-limiting HTTP gateway (emulated platform API or proxy)", serve_usage,
+     serve_main},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
