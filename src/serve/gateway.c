@@ -545,6 +545,7 @@ void gateway_request(gwconn *gc, const h1_msg *msg)
     metrics_inflight(w->m, 1);
 
     if (!gateway_path_ok(msg->path, msg->path_len)) {
+        gc->close_after = true; /* bad input: answer, then close */
         gateway_fail(r, 400, "the request target must be an absolute path without dot segments");
         return;
     }
