@@ -161,7 +161,9 @@ static int run_load(run_state *rs, const run_options *opts, char *err, size_t er
     uv_async_init(&rs->loop, &rs->notify, run_on_notify);
     rs->tick.data = rs->sigint.data = rs->notify.data = rs;
     uv_signal_start(&rs->sigint, run_on_sigint, SIGINT);
-    progress_init(&rs->pr, STDERR_FILENO, progress_enabled(STDERR_FILENO, opts->quiet));
+    /* Drawn on stderr, only when both outputs are terminals (docs/report.md). */
+    progress_init(&rs->pr, STDERR_FILENO,
+                  progress_enabled(STDERR_FILENO, opts->quiet) && isatty(STDOUT_FILENO));
     e->opts.notify = &rs->notify;
     rc = engine_start(e, err, errlen);
     if (rc < 0) {

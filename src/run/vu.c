@@ -228,6 +228,7 @@ void vu_start(vu *v, uint64_t intended)
     v->iter_intended = intended;
     v->first_send = true;
     v->iterations++;
+    stats_add_iteration(&v->w->st, intended);
     for (i = 0; i < v->sc->nvars; i++) {
         if (!v->sc->var_setup[i]) {
             v->set[i] = false;

@@ -56,7 +56,7 @@ void handler_error(handler_resp *resp, int status, const char *code, const char 
     resp->content_type = "application/json";
     buf_reset(resp->body);
     j = json_pack("{s:s, s:s, s:i}", "message", msg, "code", code, "status", status);
-    if (j == NULL || emu_dump(resp, j, 0) < 0)
+    if (j == NULL || emu_dump(resp, j, JSON_COMPACT) < 0)
         buf_reset(resp->body);
     json_decref(j);
 }

@@ -299,6 +299,27 @@ static void gateway_fail(gwreq *r, int status, const char *message)
     gateway_respond(r);
 }
 
+/* The request goes on waiting (a timer, the handler, the store): the
+ * connection keeps reading meanwhile, to notice a client that goes away, so
+ * the message is copied out of the read buffer first and the request's
+ * slices follow it. If that copy fails, the worker stops reading instead. */
+static void gateway_detach(gwreq *r)
+{
+    gwconn *gc = r->gc;
+    const h1_msg *msg = r->hreq.header_ctx;
+    const char *old = msg->path;
+
+    gc->req = r;
+    if (h1_parser_keep(&gc->p) < 0) {
+        gc->hold_reads = true;
+        return;
+    }
+    r->hreq.path = msg->path;
+    r->hreq.query = msg->query != NULL ? msg->query : "";
+    for (size_t i = 0; i < r->hreq.n_params; i++)
+        r->params[i].value = msg->path + (r->params[i].value - old);
+}
+
 static void gateway_timer_fired(uv_timer_t *t)
 {
     gwreq *r = t->data;
@@ -331,7 +352,8 @@ static void gateway_handled(gwreq *r)
     }
     ms = (delay + 999999) / 1000000;
     r->state = GWREQ_DELAYED;
-    r->gc->req = r;
+    if (r->gc->req != r)
+        gateway_detach(r);
     r->timer_on = true;
     uv_timer_start(&r->timer, gateway_timer_fired, ms, 0);
 }
@@ -450,7 +472,8 @@ static void gateway_decided(gwreq *r)
     rc = r->route->kind->handle(r->route->state, &r->hreq, &r->resp);
     r->in_handle = false;
     if (rc == HANDLER_PENDING && !r->done_early) {
-        r->gc->req = r;
+        if (r->gc->req != r)
+            gateway_detach(r);
         return;
     }
     r->state = GWREQ_NEW;
@@ -545,6 +568,7 @@ void gateway_request(gwconn *gc, const h1_msg *msg)
     metrics_inflight(w->m, 1);
 
     if (!gateway_path_ok(msg->path, msg->path_len)) {
+        gc->close_after = true; /* bad input: answer, then close */
         gateway_fail(r, 400, "the request target must be an absolute path without dot segments");
         return;
     }
@@ -619,7 +643,7 @@ void gateway_request(gwconn *gc, const h1_msg *msg)
     r->state = GWREQ_DECIDING;
     rc = limit_decide(cfg->policy, w->g->store, &lr, worker_now(w), &r->d, gateway_store_done, r);
     if (rc == -EINPROGRESS) {
-        gc->req = r;
+        gateway_detach(r);
         return;
     }
     r->state = GWREQ_NEW;

@@ -124,14 +124,24 @@ static void worker_flush(gwconn *gc)
         buf_free(&w->out);
 }
 
-/* What the connection does once a batch of requests is answered. */
+static void worker_pause(gwconn *gc)
+{
+    if (!gc->paused) {
+        gc->paused = true;
+        conn_read_pause(&gc->c);
+    }
+}
+
+/* What the connection does once a batch of requests is answered. While a
+ * request waits, reading goes on (a client that goes away is noticed, and
+ * its concurrency slots come back), but nothing more is parsed. */
 static void worker_settle(gwconn *gc)
 {
     if (conn_state(&gc->c) != CONN_OPEN)
         return;
-    if (gc->req != NULL || gc->write_blocked)
-        conn_read_pause(&gc->c);
-    else if (gc->close_after)
+    if (gc->write_blocked || (gc->req != NULL && gc->hold_reads))
+        worker_pause(gc);
+    else if (gc->req == NULL && gc->close_after)
         conn_close(&gc->c);
 }
 
@@ -140,6 +150,7 @@ void worker_conn_answered(gwconn *gc)
     worker *w = gc->w;
 
     gc->req = NULL;
+    gc->hold_reads = false;
     worker_flush(gc);
     if (conn_state(&gc->c) != CONN_OPEN)
         return;
@@ -147,8 +158,14 @@ void worker_conn_answered(gwconn *gc)
         conn_close(&gc->c);
         return;
     }
-    if (!gc->write_blocked)
+    if (gc->write_blocked)
+        return; /* on_drain goes on */
+    if (gc->paused) {
+        gc->paused = false;
         conn_read_resume(&gc->c); /* bytes already buffered come back through on_read */
+    } else if (gc->c.rbuf.len > 0) {
+        worker_process(gc);
+    }
 }
 
 /* ---- reading ---- */
@@ -222,8 +239,16 @@ static void worker_process(gwconn *gc)
 
 static void worker_on_read(conn *c, buf *rbuf)
 {
-    (void)rbuf;
-    worker_process(c->data);
+    gwconn *gc = c->data;
+
+    if (gc->req != NULL) {
+        /* Waiting for an answer: keep what comes (pipelined requests) up to
+         * a bound, then let TCP hold the rest back. */
+        if (rbuf->len >= WORKER_READ_MAX / 2)
+            worker_pause(gc);
+        return;
+    }
+    worker_process(gc);
 }
 
 static void worker_on_drain(conn *c)
@@ -233,10 +258,12 @@ static void worker_on_drain(conn *c)
     if (!gc->write_blocked)
         return;
     gc->write_blocked = false;
-    if (gc->req == NULL && !gc->close_after)
+    if (gc->req == NULL && !gc->close_after) {
+        gc->paused = false;
         conn_read_resume(c);
-    else if (gc->req == NULL)
+    } else if (gc->req == NULL) {
         conn_close(c);
+    }
 }
 
 static void worker_on_timeout(conn *c, enum conn_timeout kind)
@@ -332,6 +359,8 @@ static void worker_on_connection(uv_stream_t *server, int status)
     gc->close_after = false;
     gc->continued = false;
     gc->write_blocked = false;
+    gc->hold_reads = false;
+    gc->paused = false;
     gc->c.data = gc;
     if (conn_init(&w->loop, &gc->c, &w->ccfg) < 0) {
         worker_conn_free(gc);

@@ -42,6 +42,8 @@ typedef struct gwconn {
     bool close_after;           /* close once the responses so far are written */
     bool continued;             /* "100 Continue" sent for the current request */
     bool write_blocked;         /* reading paused until the peer reads our writes */
+    bool hold_reads;            /* the waiting request's message lives in rbuf: no reading */
+    bool paused;                /* conn_read_pause in effect */
 } gwconn;
 
 #define WORKER_MAX_HOOKS 8

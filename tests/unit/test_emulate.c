@@ -51,8 +51,8 @@ static void test_handler_error(void **state)
     assert_int_equal(t.resp.status, 404);
     assert_string_equal(t.resp.content_type, "application/json");
     assert_string_equal(emu_t_text(&t),
-                        "{\"message\": \"script x not found (7)\", \"code\": \"not.found\", "
-                        "\"status\": 404}");
+                        "{\"message\":\"script x not found (7)\",\"code\":\"not.found\","
+                        "\"status\":404}");
     /* request bytes echoed in a message stay valid JSON */
     handler_error(&t.resp, 400, "bad.request", "path %s", "/a\"b\\c\n\xff\xfe");
     j = emu_t_json(&t);

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "serve/b64.h"
 #include "serve/tokens.h"
 
@@ -143,6 +146,27 @@ static void test_expiry(void **state)
     tokens_free(t);
 }
 
+/* The signature is standard HMAC-SHA256 (RFC 2104) of the encoded payload,
+ * so any implementation holding the key can check it. */
+static void test_hmac_known(void **state)
+{
+    tokens *t = make(key1, 10 * S);
+    char a[TOKENS_MAX_LEN], sig[64];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    const char *dot;
+
+    (void)state;
+    assert_int_equal(tokens_issue(t, "c-2", 1000 * S, a, sizeof(a)), 0);
+    dot = strchr(a, '.');
+    assert_non_null(HMAC(EVP_sha256(), key1, TOKENS_KEY_LEN, (const unsigned char *)a,
+                         (size_t)(dot - a), md, &n));
+    assert_int_equal(n, 32);
+    assert_int_equal(b64url_encode(md, n, sig, sizeof(sig)), 43);
+    assert_string_equal(dot + 1, sig);
+    tokens_free(t);
+}
+
 /* Flipping any character, cutting, extending, swapping signatures between
  * tokens, or re-signing the payload of another client all fail. */
 static void test_tamper(void **state)
@@ -262,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_issue_lookup), cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_tamper),       cmocka_unit_test(test_keys),
         cmocka_unit_test(test_longest),      cmocka_unit_test(test_b64),
+        cmocka_unit_test(test_hmac_known),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
