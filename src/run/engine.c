@@ -379,8 +379,7 @@ void worker_scenario_done(worker *w, uint64_t now)
     if (w->live == 0 && !w->closing) {
         /* Close from a clean stack: this may run inside a connection's
          * callback. */
-        looptime_timer_init(&w->stop_timer, worker_close_timer, w);
-        looptime_timer_start(&w->lt, &w->stop_timer, now);
+        looptime_timer_start(&w->lt, &w->close_timer, now);
     }
 }
 
@@ -403,7 +402,6 @@ static void worker_on_wake(uv_async_t *h)
     if (w->stopping || w->closing || !atomic_load(&w->eng->stop))
         return;
     w->stopping = true;
-    looptime_timer_init(&w->stop_timer, worker_grace_over, w);
     looptime_timer_start(&w->lt, &w->stop_timer, now + ENGINE_STOP_GRACE_NS);
     for (i = 0; i < w->eng->oauth.n; i++)
         oauth_fetcher_stop(&w->fetchers[i]);
@@ -509,6 +507,8 @@ static int worker_setup(worker *w)
         return rc;
     w->has_lt = true;
     w->lt.data = w;
+    looptime_timer_init(&w->stop_timer, worker_grace_over, w);
+    looptime_timer_init(&w->close_timer, worker_close_timer, w);
     rc = uv_async_init(&w->loop, &w->wake, worker_on_wake);
     if (rc < 0)
         return rc;

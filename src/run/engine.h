@@ -101,6 +101,7 @@ typedef struct worker {
     size_t nxs, live;        /* scenarios, and those not done on this loop */
     bool stopping;           /* no new work */
     lt_timer stop_timer;     /* the in-flight grace after engine_stop */
+    lt_timer close_timer;    /* closes the loop from a clean stack */
     bool closing;
     int open_closers; /* handles and pools still closing */
     uint64_t end_ns;  /* when the last of its work ended */

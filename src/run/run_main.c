@@ -31,7 +31,8 @@
 typedef struct run_state {
     engine *e;
     uv_loop_t loop;
-    uv_timer_t tick;
+    uv_timer_t tick; /* progress line */
+    uv_timer_t row;  /* timeline rows, on the second */
     uv_signal_t sigint;
     uv_async_t notify;
     progress pr;
@@ -53,6 +54,8 @@ static void run_take_row(run_state *rs, uint64_t now)
     timeline_add(&rs->tl, &rs->acc, now);
     stats_interval_reset(&rs->acc);
 }
+
+static void run_on_row(uv_timer_t *t);
 
 static void run_draw(run_state *rs, uint64_t now, bool force)
 {
@@ -76,6 +79,7 @@ static void run_draw(run_state *rs, uint64_t now, bool force)
 static void run_close_handles(run_state *rs)
 {
     uv_close((uv_handle_t *)&rs->tick, NULL);
+    uv_close((uv_handle_t *)&rs->row, NULL);
     uv_close((uv_handle_t *)&rs->sigint, NULL);
     uv_close((uv_handle_t *)&rs->notify, NULL);
 }
@@ -83,13 +87,30 @@ static void run_close_handles(run_state *rs)
 static void run_on_tick(uv_timer_t *t)
 {
     run_state *rs = t->data;
+
+    run_draw(rs, clock_now_ns(), false);
+}
+
+/* Arms the row timer for the next whole second of the run (libuv counts
+ * milliseconds; rounding up never takes a row early). */
+static void run_arm_row(run_state *rs, uint64_t now)
+{
+    uint64_t wait = rs->next_row_ns > now ? rs->next_row_ns - now : 0;
+
+    uv_timer_start(&rs->row, run_on_row, (wait + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS, 0);
+}
+
+static void run_on_row(uv_timer_t *t)
+{
+    run_state *rs = t->data;
     uint64_t now = clock_now_ns();
 
-    while (now >= rs->next_row_ns) {
-        run_take_row(rs, rs->next_row_ns);
-        rs->next_row_ns += CLOCK_NS_PER_S;
+    if (now >= rs->next_row_ns) {
+        run_take_row(rs, now);
+        while (rs->next_row_ns <= now)
+            rs->next_row_ns += CLOCK_NS_PER_S;
     }
-    run_draw(rs, now, false);
+    run_arm_row(rs, now);
 }
 
 static void run_on_notify(uv_async_t *h)
@@ -157,9 +178,10 @@ static int run_load(run_state *rs, const run_options *opts, char *err, size_t er
 
     uv_loop_init(&rs->loop);
     uv_timer_init(&rs->loop, &rs->tick);
+    uv_timer_init(&rs->loop, &rs->row);
     uv_signal_init(&rs->loop, &rs->sigint);
     uv_async_init(&rs->loop, &rs->notify, run_on_notify);
-    rs->tick.data = rs->sigint.data = rs->notify.data = rs;
+    rs->tick.data = rs->row.data = rs->sigint.data = rs->notify.data = rs;
     uv_signal_start(&rs->sigint, run_on_sigint, SIGINT);
     /* Drawn on stderr, only when both outputs are terminals (docs/report.md). */
     progress_init(&rs->pr, STDERR_FILENO,
@@ -175,6 +197,7 @@ static int run_load(run_state *rs, const run_options *opts, char *err, size_t er
     timeline_init(&rs->tl, e->run_start_ns);
     rs->next_row_ns = e->run_start_ns + CLOCK_NS_PER_S;
     uv_timer_start(&rs->tick, run_on_tick, RUN_TICK_MS, RUN_TICK_MS);
+    run_arm_row(rs, clock_now_ns());
     run_on_notify(&rs->notify); /* a run with nothing to do ends at once */
     uv_run(&rs->loop, UV_RUN_DEFAULT);
     uv_loop_close(&rs->loop);

@@ -88,7 +88,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.handler = handler
         self.lock = threading.Lock()
         self.requests = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self):
         self.thread.start()

@@ -145,3 +145,71 @@ def test_constant_vus_runs_every_vu_until_duration(tollgate, tmp_path):
     assert sorted(first) == [1, 2, 3]
     assert 0.45 < t[-1] - t[0] < 0.5 + TOL
     assert rep["requests"]["logical"] == len(t)
+
+
+def test_ramping_arrival_rate_count(tollgate, tmp_path):
+    with Server(ok) as srv:
+        plan = write_plan(tmp_path, f"""
+target: {srv.url()}
+scenarios:
+  ramp:
+    executor: ramping-arrival-rate
+    start_rate: 0/s
+    stages: [{{duration: 1s, target: 40/s}}]
+    steps: [{{path: /x}}]
+""")
+        r, rep = run_json(tollgate, tmp_path, [plan, "--threads", "2"])
+        assert r.returncode == 0, r.stderr
+        t = sorted(q.t for q in srv.seen())
+    # N(t) = 20 t^2: 20 arrivals, the n-th at sqrt(n / 20) s.
+    assert len(t) == 20 and rep["requests"]["logical"] == 20
+    assert abs((t[-1] - t[0]) - (19 / 20) ** 0.5) < TOL
+
+
+def test_graceful_stop_interrupts_what_still_runs(tollgate, tmp_path):
+    with Server(lambda req: Resp(delay=3)) as srv:
+        plan = write_plan(tmp_path, f"""
+target: {srv.url()}
+scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 200ms
+    graceful_stop: 300ms
+    steps: [{{path: /x}}]
+""")
+        r, rep = run_json(tollgate, tmp_path, [plan, "--threads", "1"])
+        assert r.returncode == 0, r.stderr
+    # The one request (sent at 0) is abandoned at 200 + 300 ms, not awaited for 3 s.
+    assert 0.45 < rep["duration_s"] < 0.5 + TOL
+    assert rep["requests"]["sent"] == 1 and rep["requests"]["attempts"] == 0
+
+
+def test_scenarios_run_at_once(tollgate, tmp_path):
+    with Server(ok) as srv:
+        plan = write_plan(tmp_path, f"""
+target: {srv.url()}
+scenarios:
+  browse:
+    executor: constant-arrival-rate
+    rate: 20/s
+    duration: 500ms
+    steps: [{{name: get, path: /browse}}]
+  edit:
+    executor: thread-group
+    threads: 2
+    loops: 3
+    think_time: 100ms
+    steps: [{{name: get, path: /edit}}]
+""")
+        r, rep = run_json(tollgate, tmp_path, [plan, "--threads", "2"])
+        assert r.returncode == 0, r.stderr
+        browse = [q.t for q in srv.seen(lambda q: q.path == "/browse")]
+        edit = [q.t for q in srv.seen(lambda q: q.path == "/edit")]
+    assert len(browse) == 10 and len(edit) == 6
+    # They overlap in time.
+    assert min(edit) < max(browse) and min(browse) < max(edit)
+    assert rep["scenarios"] == ["browse", "edit"]
+    # Same step name in two scenarios: reported as scenario/name.
+    assert rep["steps"]["browse/get"]["requests"]["logical"] == 10
+    assert rep["steps"]["edit/get"]["requests"]["logical"] == 6
