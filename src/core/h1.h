@@ -21,11 +21,14 @@
  *     and "HXXP/1.1". Those are request-smuggling vectors for a gateway, so
  *     every byte of a message head, of the chunk framing and of the trailers
  *     is checked against the RFC 9112 grammar here, and Transfer-Encoding and
- *     trailers are checked for ambiguous framing.
+ *     trailers are checked for ambiguous framing. (http_parser itself
+ *     refuses Content-Length with Transfer-Encoding, a repeated or
+ *     non-numeric Content-Length and non-hex or overflowing chunk sizes.)
  *
  * No Debian library parses HTTP/1.1 strictly and incrementally with bounded
- * memory (picohttpparser is not packaged; libllhttp is not in Debian 12), so
- * the strict check is written by hand; the framing stays http_parser's.
+ * memory (picohttpparser is not packaged; llhttp ships in Debian 12 only as
+ * node-llhttp, sources for Node.js), so the strict check is written by hand;
+ * the framing stays http_parser's.
  *
  * Memory: a parser allocates nothing per message once warmed up. Slices point
  * into the caller's buffer when the message arrived in one feed (zero-copy),

@@ -19,10 +19,10 @@
 #include "serve/emu_time.h"
 #include "serve/emulate.h"
 
-#define EMU_HOUR_MS  3600000LL
-#define EMU_DAY_MS   86400000LL
-#define EMU_AGENTS   50 /* the agents conversations are spread over */
-#define QUERY_PAGE   25 /* default pageSize */
+#define EMU_HOUR_MS 3600000LL
+#define EMU_DAY_MS  86400000LL
+#define EMU_AGENTS  50 /* the agents conversations are spread over */
+#define QUERY_PAGE  25 /* default pageSize */
 
 int emu_convs_init(emu_convs *cv, const char *interval, size_t len)
 {

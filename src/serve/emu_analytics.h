@@ -22,9 +22,9 @@
 
 /* The conversations of one interval. */
 typedef struct emu_convs {
-    uint64_t seed;           /* XXH3 of the interval's text */
+    uint64_t seed;            /* XXH3 of the interval's text */
     int64_t start_ms, end_ms; /* epoch ms */
-    uint64_t total;          /* how many: totalHits */
+    uint64_t total;           /* how many: totalHits */
 } emu_convs;
 
 /* Reads an interval "START/END" (emu_time.h; at most EMU_INTERVAL_MAX bytes)

@@ -19,9 +19,10 @@
  * are the first min(results, totalHits) conversations of its interval, the
  * same as analytics_query's, in pages of page_size. Jobs belong to the org
  * that submitted them. At most max_jobs per org are kept: jobs are reaped
- * lazily once 2 x expire_after old (or, when an org is at its bound, its
- * oldest CANCELLED, FAILED or EXPIRED one goes first); a submission beyond the
- * bound is answered 429 with the time until the oldest job is reaped.
+ * lazily once 2 x expire_after old, and when an org is at its bound its
+ * oldest CANCELLED, FAILED or EXPIRED job makes room; a submission that finds
+ * no such job is answered 429, Retry-After the time until one of the org's
+ * jobs finishes that way.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -42,8 +43,8 @@
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_FULFILLED, JOB_FAILED, JOB_CANCELLED, JOB_EXPIRED };
 
-static const char *const job_state_names[] = {"QUEUED",    "RUNNING",   "FULFILLED",
-                                              "FAILED",    "CANCELLED", "EXPIRED"};
+static const char *const job_state_names[] = {"QUEUED", "RUNNING",   "FULFILLED",
+                                              "FAILED", "CANCELLED", "EXPIRED"};
 
 typedef struct job {
     char id[EMU_UUID_LEN + 1];
@@ -84,9 +85,9 @@ static void jobs_free(void *state)
 static int jobs_options(const config_doc *doc, const config_node *opt, jobs *s, char *err,
                         size_t errlen)
 {
-    static const char *const keys[] = {"base",    "run_after", "fulfil_after", "expire_after",
-                                       "results", "page_size", "max_jobs",     "max_interval",
-                                       NULL};
+    static const char *const keys[] = {"base",         "run_after",    "fulfil_after",
+                                       "expire_after", "results",      "page_size",
+                                       "max_jobs",     "max_interval", NULL};
     int64_t results = 250, page = 100, max_jobs = 100;
     int rc = config_check_keys(doc, opt, keys, err, errlen);
 
@@ -200,25 +201,35 @@ static long jobs_find(const jobs *s, const char *org, const char *id, size_t len
     return -1;
 }
 
-/* Makes room for one more job of `org`: 0, or the ns until there is room. */
+/* When job j can be evicted to make room: once CANCELLED, FAILED or EXPIRED. */
+static uint64_t job_evictable_at(const jobs *s, const job *j)
+{
+    if (j->cancelled)
+        return j->created;
+    return j->created + (j->failed ? s->fulfil_after : s->expire_after);
+}
+
+/* Makes room for one more job of `org` (under s->mu): returns 0, or the ns
+ * until one of the org's jobs can be evicted. */
 static uint64_t jobs_room(jobs *s, const char *org, uint64_t now)
 {
     size_t count = 0, victim = SIZE_MAX;
-    uint64_t oldest = UINT64_MAX;
+    uint64_t soonest = UINT64_MAX;
 
     jobs_reap(s, now);
     for (size_t i = 0; i < s->n; i++) {
         const job *j = s->v[i];
-        enum job_state st;
+        uint64_t at;
 
         if (strcmp(j->org, org) != 0)
             continue;
         count++;
-        oldest = j->created < oldest ? j->created : oldest;
-        st = job_state_at(s, j, now);
-        if ((st == JOB_CANCELLED || st == JOB_FAILED || st == JOB_EXPIRED) &&
-            (victim == SIZE_MAX || j->created < s->v[victim]->created))
-            victim = i;
+        at = job_evictable_at(s, j);
+        if (at > now) {
+            soonest = at < soonest ? at : soonest;
+        } else if (victim == SIZE_MAX || j->created < s->v[victim]->created) {
+            victim = i; /* the oldest finished job */
+        }
     }
     if (count < s->max_jobs && s->n < JOBS_MAX_TOTAL)
         return 0;
@@ -226,9 +237,9 @@ static uint64_t jobs_room(jobs *s, const char *org, uint64_t now)
         jobs_remove(s, victim);
         return 0;
     }
-    if (count < s->max_jobs || oldest == UINT64_MAX)
+    if (soonest == UINT64_MAX)
         return 1000000000ULL; /* the table is full of other orgs' jobs */
-    return oldest + 2 * s->expire_after - now;
+    return soonest - now;
 }
 
 static int jobs_submit(jobs *s, handler_req *req, handler_resp *resp)
@@ -353,11 +364,11 @@ static int jobs_results(jobs *s, const job *j, handler_req *req, handler_resp *r
     int rc;
 
     if (st != JOB_FULFILLED) {
-        json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "message",
-                              st < JOB_FULFILLED
-                                  ? "the job has no results yet: poll it until FULFILLED"
-                                  : "the job has no results: it is not FULFILLED",
-                              "code", "conflict", "status", 409, "state", job_state_names[st]);
+        json_t *o =
+            json_pack("{s:s, s:s, s:i, s:s}", "message",
+                      st < JOB_FULFILLED ? "the job has no results yet: poll it until FULFILLED"
+                                         : "the job has no results: it is not FULFILLED",
+                      "code", "conflict", "status", 409, "state", job_state_names[st]);
         return emu_reply_json(resp, 409, o);
     }
     if (jobs_cursor(req, n, &off) < 0) {

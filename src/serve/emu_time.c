@@ -130,8 +130,8 @@ int emu_time_parse(const char *s, size_t len, int64_t *ms)
     }
     if (p != end)
         return -EINVAL;
-    *ms = emu_days_from_civil(y, mo, d) * EMU_DAY_MS +
-          ((int64_t)h * 3600 + mi * 60 + se) * 1000 + frac - (int64_t)zone * 60000;
+    *ms = emu_days_from_civil(y, mo, d) * EMU_DAY_MS + ((int64_t)h * 3600 + mi * 60 + se) * 1000 +
+          frac - (int64_t)zone * 60000;
     return 0;
 }
 

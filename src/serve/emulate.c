@@ -7,9 +7,8 @@
 #include <string.h>
 
 const handler_kind *const emulate_kinds[] = {
-    &emu_oauth_kind, &emu_coll_kind,   &emu_query_kind,
-    &emu_summary_kind, &emu_jobs_kind, &emu_static_kind,
-    NULL,
+    &emu_oauth_kind,  &emu_coll_kind, &emu_query_kind, &emu_summary_kind, &emu_jobs_kind,
+    &emu_static_kind, NULL,
 };
 
 const handler_kind *emulate_kind_find(const char *name)
@@ -57,7 +56,7 @@ void handler_error(handler_resp *resp, int status, const char *code, const char 
     resp->content_type = "application/json";
     buf_reset(resp->body);
     j = json_pack("{s:s, s:s, s:i}", "message", msg, "code", code, "status", status);
-    if (j == NULL || emu_dump(resp, j, 0) < 0)
+    if (j == NULL || emu_dump(resp, j, JSON_COMPACT) < 0)
         buf_reset(resp->body);
     json_decref(j);
 }
@@ -101,8 +100,8 @@ int emu_method_not_allowed(handler_resp *resp, const char *method, const char *a
 int emu_body_object(const handler_req *req, handler_resp *resp, json_t **out)
 {
     json_error_t e;
-    json_t *j = json_loadb(req->body != NULL ? req->body : "", req->body_len,
-                           JSON_REJECT_DUPLICATES, &e);
+    json_t *j =
+        json_loadb(req->body != NULL ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &e);
 
     if (j == NULL) {
         handler_error(resp, 400, "bad.request", "the body is not JSON: %s at line %d column %d",
@@ -134,11 +133,11 @@ void emu_uuid(rng *r, char out[EMU_UUID_LEN + 1])
 {
     uint64_t hi = rng_next(r), lo = rng_next(r);
 
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;                     /* version 4 */
-    lo = (lo & ~(3ULL << 62)) | (2ULL << 62);               /* variant 10 */
-    snprintf(out, EMU_UUID_LEN + 1, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64
-             "-%012" PRIx64, hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
-             (uint64_t)(lo & 0xffffffffffffULL));
+    hi = (hi & ~0xf000ULL) | 0x4000ULL;       /* version 4 */
+    lo = (lo & ~(3ULL << 62)) | (2ULL << 62); /* variant 10 */
+    snprintf(out, EMU_UUID_LEN + 1,
+             "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64, hi >> 32,
+             (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, (uint64_t)(lo & 0xffffffffffffULL));
 }
 
 bool emu_method_is(const handler_req *req, const char *m)
