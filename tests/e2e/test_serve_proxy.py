@@ -1,6 +1,7 @@
 """tollgate serve, proxy mode: forwarding over pooled keep-alive connections,
 X-Forwarded-For, limits before forwarding, 502 / 504, no retry of POST."""
 import json
+import signal
 import socket
 import threading
 import time
@@ -17,6 +18,8 @@ class Echo(BaseHTTPRequestHandler):
     seen = []  # (client port, method, path, headers, body)
 
     def _answer(self):
+        if self.path.startswith("/p/slow"):
+            time.sleep(1.0)
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         Echo.seen.append((self.client_address[1], self.command, self.path, dict(self.headers), body))
@@ -222,3 +225,23 @@ def test_post_is_never_sent_twice(serve):
         assert d.requests == 1
     finally:
         d.close()
+
+
+def test_sigterm_waits_for_proxied_requests(serve, upstream):
+    gw = serve(proxy_config(f"http://127.0.0.1:{upstream}"), threads=2)
+    assert get(gw.port, "/p/warm").status == 201  # leaves an idle pooled connection
+    result = {}
+
+    def slow():
+        result["resp"] = get(gw.port, "/p/slow")
+
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.3)
+    start = time.monotonic()
+    gw.signal(signal.SIGTERM)
+    t.join(timeout=5)
+    assert result["resp"].status == 201
+    assert result["resp"].header("Connection") == "close"
+    assert gw.wait(timeout=5) == 0  # idle upstream connections do not hold the exit
+    assert time.monotonic() - start < 3
