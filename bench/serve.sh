@@ -6,7 +6,9 @@
 # checked on every request and never reached). wrk: 1 thread, 64 keep-alive
 # connections, pinned to CLIENT_CORE (1). Runs alternate between the servers,
 # RUNS (5) x DURATION (10 s) each; the medians and their ratio are printed.
-# tollgate answers with its default ietf rate-limit headers; nginx sends none.
+# tollgate runs twice: with its default ietf rate-limit headers (RateLimit and
+# RateLimit-Policy on every response), and with `headers: []`, which sends what
+# nginx sends (no rate-limit headers) and isolates the cost of the headers.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -16,12 +18,16 @@ command -v nginx >/dev/null || { echo "nginx is not installed" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 
 tg_port=$(free_port)
+tn_port=$(free_port)
 ng_port=$(free_port)
 
-cat >"$BENCH_TMP/serve.yaml" <<YAML
-listen: 127.0.0.1:$tg_port
+# serve_config PORT HEADERS
+serve_config() {
+  cat <<YAML
+listen: 127.0.0.1:$1
 threads: 1
 admin: "off"
+headers: $2
 limits:
   - name: never-reached
     match: {path: /limited}
@@ -33,36 +39,48 @@ routes:
     handler: static
     options: {status: 200, body: "ok"}
 YAML
+}
+serve_config "$tg_port" "[ietf]" >"$BENCH_TMP/serve.yaml"
+serve_config "$tn_port" "[]" >"$BENCH_TMP/serve-noheaders.yaml"
 
-taskset -c "$SERVER_CORE" "$TOLLGATE" serve --config "$BENCH_TMP/serve.yaml" --log-level warn &
-BENCH_PIDS+=($!)
+for cfg in serve serve-noheaders; do
+  taskset -c "$SERVER_CORE" "$TOLLGATE" serve --config "$BENCH_TMP/$cfg.yaml" --log-level warn &
+  BENCH_PIDS+=($!)
+done
 wait_port "$tg_port"
+wait_port "$tn_port"
 
 start_nginx "$ng_port" 'limit_req zone=never burst=10000000 nodelay; return 200 "ok";' \
   'limit_req_zone $binary_remote_addr zone=never:10m rate=10000000r/s;'
 
-tg_url="http://127.0.0.1:$tg_port/limited"
-ng_url="http://127.0.0.1:$ng_port/limited"
-# Both must answer 200 before measuring.
-curl -sf -o /dev/null "$tg_url" && curl -sf -o /dev/null "$ng_url"
-
-: >"$BENCH_TMP/tg" >"$BENCH_TMP/ng"
-for run in $(seq 1 "$RUNS"); do
-  read -r rps p99 < <(wrk_once "$tg_url")
-  echo "$rps $p99" >>"$BENCH_TMP/tg"
-  printf 'run %d tollgate: %10.0f req/s  p99 %7.3f ms\n' "$run" "$rps" "$p99"
-  read -r rps p99 < <(wrk_once "$ng_url")
-  echo "$rps $p99" >>"$BENCH_TMP/ng"
-  printf 'run %d nginx:    %10.0f req/s  p99 %7.3f ms\n' "$run" "$rps" "$p99"
+declare -A url=(
+  [tollgate]="http://127.0.0.1:$tg_port/limited"
+  [tollgate-noheaders]="http://127.0.0.1:$tn_port/limited"
+  [nginx]="http://127.0.0.1:$ng_port/limited"
+)
+names=(tollgate tollgate-noheaders nginx)
+for n in "${names[@]}"; do
+  curl -sf -o /dev/null "${url[$n]}" # every server answers 200 before measuring
+  : >"$BENCH_TMP/$n"
 done
 
-tg_rps=$(cut -d' ' -f1 "$BENCH_TMP/tg" | median)
-tg_p99=$(cut -d' ' -f2 "$BENCH_TMP/tg" | median)
-ng_rps=$(cut -d' ' -f1 "$BENCH_TMP/ng" | median)
-ng_p99=$(cut -d' ' -f2 "$BENCH_TMP/ng" | median)
+for run in $(seq 1 "$RUNS"); do
+  for n in "${names[@]}"; do
+    read -r rps p99 < <(wrk_once "${url[$n]}")
+    echo "$rps $p99" >>"$BENCH_TMP/$n"
+    printf 'run %d %-19s %10.0f req/s  p99 %7.3f ms\n' "$run" "$n:" "$rps" "$p99"
+  done
+done
+
 echo
 echo "medians of $RUNS x ${DURATION}s, wrk -t1 -c64, server on core $SERVER_CORE, wrk on core $CLIENT_CORE"
-printf 'tollgate serve: %10.0f req/s  p99 %7.3f ms\n' "$tg_rps" "$tg_p99"
-printf 'nginx limit_req: %9.0f req/s  p99 %7.3f ms\n' "$ng_rps" "$ng_p99"
-awk -v a="$tg_rps" -v b="$ng_rps" -v c="$tg_p99" -v d="$ng_p99" \
-  'BEGIN { printf "ratio tollgate/nginx: %.2fx requests/s, p99 %.2fx\n", a / b, c / d }'
+declare -A rps p99
+for n in "${names[@]}"; do
+  rps[$n]=$(cut -d' ' -f1 "$BENCH_TMP/$n" | median)
+  p99[$n]=$(cut -d' ' -f2 "$BENCH_TMP/$n" | median)
+  printf '%-19s %10.0f req/s  p99 %7.3f ms\n' "$n:" "${rps[$n]}" "${p99[$n]}"
+done
+for n in tollgate tollgate-noheaders; do
+  awk -v n="$n" -v a="${rps[$n]}" -v b="${rps[nginx]}" -v c="${p99[$n]}" -v d="${p99[nginx]}" \
+    'BEGIN { printf "ratio %s/nginx: %.2fx requests/s, p99 %.2fx\n", n, a / b, c / d }'
+done

@@ -66,6 +66,7 @@ typedef struct proxy_pool {
     proxy_job *free_jobs;
     buf out; /* a request being serialized */
     bool closed;
+    worker_hook hook; /* closes the pool when the worker ends */
 } proxy_pool;
 
 typedef struct proxy_state {
@@ -626,10 +627,9 @@ static proxy_pool *proxy_pool_of(proxy_state *st, worker *w)
     pool->h1cfg.max_header_bytes = 64 << 10;
     pool->h1cfg.max_headers = 200;
     buf_init(&pool->out, 0);
-    if (worker_on_stop(w, proxy_pool_close, pool) < 0) {
-        free(pool);
-        return NULL;
-    }
+    pool->hook.fn = proxy_pool_close;
+    pool->hook.arg = pool;
+    worker_on_stop(w, &pool->hook);
     st->pools[w->id] = pool;
     return pool;
 }

@@ -386,11 +386,11 @@ static void worker_on_connection(uv_stream_t *server, int status)
 
 static void worker_run_hooks(worker *w)
 {
-    size_t n = w->nhooks;
+    worker_hook *h = w->hooks;
 
-    w->nhooks = 0;
-    for (size_t i = 0; i < n; i++)
-        w->hooks[i].fn(w->hooks[i].arg);
+    w->hooks = NULL;
+    for (; h != NULL; h = h->next)
+        h->fn(h->arg);
 }
 
 static void worker_check_done(worker *w)
@@ -465,14 +465,10 @@ void worker_req_ended(worker *w)
     worker_check_done(w);
 }
 
-int worker_on_stop(worker *w, void (*fn)(void *arg), void *arg)
+void worker_on_stop(worker *w, worker_hook *h)
 {
-    if (w->nhooks == WORKER_MAX_HOOKS)
-        return -ENOSPC;
-    w->hooks[w->nhooks].fn = fn;
-    w->hooks[w->nhooks].arg = arg;
-    w->nhooks++;
-    return 0;
+    h->next = w->hooks;
+    w->hooks = h;
 }
 
 /* ---- life cycle ---- */

@@ -46,7 +46,13 @@ typedef struct gwconn {
     bool paused;                /* conn_read_pause in effect */
 } gwconn;
 
-#define WORKER_MAX_HOOKS 8
+/* A function to run when a worker's loop ends, in memory the registrant
+ * owns (like a libuv handle). */
+typedef struct worker_hook {
+    void (*fn)(void *arg);
+    void *arg;
+    struct worker_hook *next;
+} worker_hook;
 
 typedef struct worker {
     gw *g;
@@ -80,11 +86,7 @@ typedef struct worker {
     size_t nfree_conns;
     gateway_pool pool;
     struct metrics_worker *m;
-    struct {
-        void (*fn)(void *arg);
-        void *arg;
-    } hooks[WORKER_MAX_HOOKS];
-    size_t nhooks;
+    worker_hook *hooks;
 } worker;
 
 /* Opens a non-blocking listening socket on addr, with SO_REUSEPORT when
@@ -126,10 +128,12 @@ uint64_t worker_wall(worker *w);
 /* The "Date: ...\r\n" line for this second. */
 const char *worker_date(worker *w, size_t *len);
 
-/* Registers fn(arg) to run on the worker's thread when its loop is ending,
- * after every client connection closed (e.g. the proxy closing its pooled
- * upstream connections). Returns 0 or -ENOSPC. */
-int worker_on_stop(worker *w, void (*fn)(void *arg), void *arg);
+/* Registers h->fn(h->arg) (set by the caller) to run once on the worker's
+ * thread when its loop is ending: after every client connection closed, or
+ * when the drain deadline passes (e.g. the proxy closing its pooled upstream
+ * connections, which fails what still waits on them). h must stay valid
+ * until the worker is freed. */
+void worker_on_stop(worker *w, worker_hook *h);
 
 /* The asynchronous request of gc has appended its response to w->out:
  * writes it, and goes on reading (or closes) the connection. */
