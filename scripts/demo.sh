@@ -68,7 +68,7 @@ stop_server() {
   srv=
 }
 trap stop_server EXIT
-trap 'echo; echo "demo: interrupted; server stopped, partial reports in $OUT/" >&2; exit 130' INT TERM
+trap 'exit 130' INT TERM
 
 echo "demo: tollgate serve (built-in profile contact-center) on 127.0.0.1:$port, log $OUT/serve.log"
 "$BIN" serve --listen "127.0.0.1:$port" --admin off >"$OUT/serve.log" 2>&1 &
@@ -85,16 +85,33 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 
+interrupted() {
+  echo
+  echo "demo: interrupted; stopping the server; reports so far (the last one partial) in $OUT/" >&2
+  exit 130
+}
+trap interrupted INT TERM
+
+# The version of the entity at $1, or "?" when it cannot be read.
+version_of() {
+  "$PY" scripts/demo_table.py version "$port" "$1" 2>>"$OUT/demo.log" || echo "?"
+}
+
 i=0
 for plan in "${plans[@]}"; do
   i=$((i + 1))
   name=$(basename "$plan" .yaml)
+  if ! kill -0 "$srv" 2>/dev/null; then
+    echo "demo: tollgate serve is gone before $name; its log:" >&2
+    tail -n 20 "$OUT/serve.log" >&2
+    exit 1
+  fi
   copy="$OUT/plans/$name.yaml"
   sed "s#^target: http://127\.0\.0\.1:8080#target: http://127.0.0.1:$port#" "$plan" >"$copy"
   entity=$(sed -n 's/^# demo-entity: *//p' "$plan")
   before=
   if [[ -n $entity ]]; then
-    before=$("$PY" scripts/demo_table.py version "$port" "$entity")
+    before=$(version_of "$entity")
   fi
   printf 'demo: [%2d/%d] %-26s ' "$i" "${#plans[@]}" "$name"
   start=$(date +%s.%N)
@@ -103,10 +120,15 @@ for plan in "${plans[@]}"; do
     >"$OUT/$name.txt" 2>&1 || rc=$?
   echo "$rc" >"$OUT/$name.rc"
   if [[ -n $entity ]]; then
-    after=$("$PY" scripts/demo_table.py version "$port" "$entity")
-    printf '{"entity": "%s", "before": %s, "after": %s}\n' "$entity" "$before" "$after" \
-      >"$OUT/$name.entity.json"
+    after=$(version_of "$entity")
+    if [[ $before != "?" && $after != "?" ]]; then
+      printf '{"entity": "%s", "before": %s, "after": %s}\n' "$entity" "$before" "$after" \
+        >"$OUT/$name.entity.json"
+    fi
   fi
+  # tollgate run exits 130 after Ctrl-C (reports written, partial); bash does
+  # not see the SIGINT itself then, so stop here.
+  [[ $rc -eq 130 ]] && interrupted
   took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   if [[ $rc -eq 0 || $rc -eq 99 ]]; then
     echo "${took} s -> $OUT/$name.json"
