@@ -49,8 +49,9 @@ test: build-test/.built
 
 demo:
 	@scripts/deps.sh build test
+	@echo "demo: building build/tollgate (release)"
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTG_TESTS=OFF >/dev/null
-	@cmake --build build -j $(JOBS)
+	@set -o pipefail; cmake --build build -j $(JOBS) 2>&1 | { grep -vE '^\[ *[0-9]+%\]' || true; }
 	@PYTHON=$(PYTHON) scripts/demo.sh
 
 bench: build
