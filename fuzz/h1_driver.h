@@ -71,7 +71,7 @@ static void fz_message(fz_digest *d, const h1_config *cfg, h1_kind kind, const h
         FZ_CHECK(m->method != H1_METHOD_NONE);
         FZ_CHECK(m->method_name[0] != '\0');
         FZ_CHECK(m->target_len > 0 && m->target_len <= cfg->max_uri);
-        FZ_CHECK(h1_is_field_value(m->target, m->target_len));
+        FZ_CHECK(h1_strict_value(m->target, m->target_len));
         FZ_CHECK(m->path_len > 0 || m->target_len == 0);
         FZ_CHECK((m->path_len == 1 && m->path[0] == '/') ||
                  fz_within(m->path, m->path_len, m->target, m->target_len));
@@ -83,15 +83,15 @@ static void fz_message(fz_digest *d, const h1_config *cfg, h1_kind kind, const h
         fz_mix_int(d, m->query != NULL ? m->query_len : UINT64_MAX);
     } else {
         FZ_CHECK(m->status >= 100 && m->status <= 999);
-        FZ_CHECK(h1_is_field_value(m->reason, m->reason_len));
+        FZ_CHECK(h1_strict_value(m->reason, m->reason_len));
         fz_mix_int(d, (uint64_t)m->status);
         fz_mix(d, m->reason, m->reason_len);
     }
     for (i = 0; i < m->n_headers + m->n_trailers; i++) {
         const h1_header *h = &m->headers[i];
 
-        FZ_CHECK(h1_is_token(h->name, h->name_len));
-        FZ_CHECK(h1_is_field_value(h->value, h->value_len));
+        FZ_CHECK(h1_strict_token(h->name, h->name_len));
+        FZ_CHECK(h1_strict_value(h->value, h->value_len));
         if (h->value_len > 0) {
             FZ_CHECK(h->value[0] != ' ' && h->value[0] != '\t');
             FZ_CHECK(h->value[h->value_len - 1] != ' ' && h->value[h->value_len - 1] != '\t');

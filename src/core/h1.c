@@ -5,90 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Byte classes for the strict check (RFC 9110 5.1, 5.5; RFC 9112 3.2). */
-#define H1_TCHAR 1 /* token characters: header names, methods */
-#define H1_VCHAR 2 /* field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text */
-#define H1_UCHAR 4 /* request-target bytes: VCHAR and obs-text */
-#define H1_HEX   8
-
-static const uint8_t h1_class[256] = {
-    0,  0,  0,  0,  0,  0,  0,  0,  0,  2,  0, 0, 0, 0, 0, 0, /* 0x00 */
-    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, /* 0x10 */
-    2,  7,  6,  7,  7,  7,  7,  7,  6,  6,  7, 7, 6, 7, 7, 6, /* 0x20 */
-    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 6, 6, 6, 6, 6, 6, /* 0x30 */
-    6,  15, 15, 15, 15, 15, 15, 7,  7,  7,  7, 7, 7, 7, 7, 7, /* 0x40 */
-    7,  7,  7,  7,  7,  7,  7,  7,  7,  7,  7, 6, 6, 6, 7, 7, /* 0x50 */
-    7,  15, 15, 15, 15, 15, 15, 7,  7,  7,  7, 7, 7, 7, 7, 7, /* 0x60 */
-    7,  7,  7,  7,  7,  7,  7,  7,  7,  7,  7, 6, 7, 6, 7, 0, /* 0x70 */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0x80 */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0x90 */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0xa0 */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0xb0 */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0xc0 */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0xd0 */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0xe0 */
-    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6, 6, 6, 6, 6, 6, /* 0xf0 */
-};
-
-/* Word-at-a-time skipping over the bytes of a class: a word is skipped when
- * none of its bytes is below `lo` (0x20 or 0x21) or equal to 0x7f; any other
- * word is finished a byte at a time with the table. Values and targets are
- * most of a head, so this is most of the strict check's cost. */
-#define H1_ONES 0x0101010101010101ULL
-#define H1_HIGH 0x8080808080808080ULL
-
-static size_t h1_skip(const unsigned char *d, size_t i, size_t n, uint8_t cls, uint64_t lo)
-{
-    uint64_t w, below, del;
-
-    while (n - i >= 8) {
-        memcpy(&w, d + i, 8);
-        /* bytes < lo (bytes >= 0x80 are fine: the ~w term drops them) */
-        below = (w - H1_ONES * lo) & ~w & H1_HIGH;
-        del = ((w ^ (H1_ONES * 0x7f)) - H1_ONES) & ~(w ^ (H1_ONES * 0x7f)) & H1_HIGH;
-        if ((below | del) != 0)
-            break;
-        i += 8;
-    }
-    while (i < n && (h1_class[d[i]] & cls))
-        i++;
-    return i;
-}
-
-#define H1_MAX_CHUNK_LINE 4096        /* bytes of a chunk-size line, extensions included */
-#define H1_BODY_KEEP_CAP  (64 * 1024) /* larger body buffers are freed between messages */
-#define H1_HDR_INIT_CAP   16
+#define H1_BODY_KEEP_CAP (64 * 1024) /* larger body buffers are freed between messages */
+#define H1_HDR_INIT_CAP  16
 
 /* Which slice the last data callback extended. */
 enum { CB_NONE, CB_URL, CB_STATUS, CB_NAME, CB_VALUE };
-
-/* States of the strict check. Head states come first (SC_IS_HEAD). */
-enum {
-    SC_START,
-    SC_START_LF,
-    SC_METHOD,
-    SC_TARGET,
-    SC_VERSION,
-    SC_RES_CODE,
-    SC_RES_REASON,
-    SC_LINE_LF,
-    SC_FIELD_START,
-    SC_NAME,
-    SC_VALUE,
-    SC_VALUE_LF,
-    SC_HEAD_LF,
-    SC_CHUNK_START,
-    SC_CHUNK_SIZE,
-    SC_CHUNK_BWS,
-    SC_CHUNK_EXT,
-    SC_CHUNK_LF,
-    SC_CHUNK_DATA,
-    SC_CHUNK_DATA_CR,
-    SC_CHUNK_DATA_LF,
-    SC_BODY, /* bytes counted by http_parser (Content-Length, to EOF) or none */
-    SC_DONE, /* after the trailers */
-};
-#define SC_IS_HEAD(s) ((s) <= SC_HEAD_LF)
 
 static const char h1_empty[] = "";
 static const char h1_slash[] = "/";
@@ -100,24 +21,6 @@ void h1_config_default(h1_config *c)
     c->max_body = 512000;
     c->max_uri = 8192;
     c->discard_body = false;
-}
-
-bool h1_is_token(const char *s, size_t n)
-{
-    size_t i;
-
-    if (n == 0)
-        return false;
-    for (i = 0; i < n; i++) {
-        if (!(h1_class[(unsigned char)s[i]] & H1_TCHAR))
-            return false;
-    }
-    return true;
-}
-
-bool h1_is_field_value(const char *s, size_t n)
-{
-    return h1_skip((const unsigned char *)s, 0, n, H1_VCHAR, 0x20) == n;
 }
 
 static bool h1_eq_nocase(const char *a, const char *b, size_t n)
@@ -610,397 +513,6 @@ static const http_parser_settings h1_settings = {
 
 /* ---- strict check ---------------------------------------------------------- */
 
-static int h1_hex(unsigned char c)
-{
-    if (c <= '9')
-        return c - '0';
-    return (c | 0x20) - 'a' + 10;
-}
-
-/* The error for a bad start line: responses report a bad status line. */
-static int h1_start_err(const h1_parser *p, int err)
-{
-    return p->kind == H1_RESPONSE ? H1_ERR_BAD_STATUS : err;
-}
-
-/* Checks head (or trailer) bytes d[0..n) and stops after the head's final LF.
- * Sets *used to the bytes looked at. */
-static int h1_scan_head(h1_parser *p, const unsigned char *d, size_t n, size_t *used)
-{
-    static const char proto[] = "HTTP/";
-    size_t i = 0, s;
-    unsigned char c;
-    int rc = 0;
-
-    while (i < n) {
-        c = d[i];
-        switch (p->sc_state) {
-        case SC_START:
-            if (c == '\r') {
-                p->sc_state = SC_START_LF;
-                i++;
-            } else if (p->kind == H1_RESPONSE) {
-                p->sc_state = SC_VERSION;
-                p->sc_idx = 0;
-            } else if (h1_class[c] & H1_TCHAR) {
-                p->sc_state = SC_METHOD;
-                i++;
-            } else {
-                rc = c == '\n' ? H1_ERR_BAD_LINE_END : H1_ERR_MALFORMED;
-                goto out;
-            }
-            break;
-        case SC_START_LF:
-            if (c != '\n') {
-                rc = H1_ERR_BAD_LINE_END;
-                goto out;
-            }
-            p->sc_state = SC_START;
-            i++;
-            break;
-        case SC_METHOD:
-            while (i < n && (h1_class[d[i]] & H1_TCHAR))
-                i++;
-            if (i == n)
-                break;
-            if (d[i] != ' ') {
-                rc = H1_ERR_MALFORMED;
-                goto out;
-            }
-            i++;
-            p->sc_state = SC_TARGET;
-            p->sc_count = 0;
-            break;
-        case SC_TARGET:
-            s = i;
-            i = h1_skip(d, i, n, H1_UCHAR, 0x21);
-            p->sc_count += i - s;
-            if (p->sc_count > p->cfg.max_uri) {
-                rc = H1_ERR_URI_TOO_LONG;
-                goto out;
-            }
-            if (i == n)
-                break;
-            if (d[i] != ' ' || p->sc_count == 0) {
-                rc =
-                    d[i] == ' ' || d[i] == '\r' || d[i] == '\n' ? H1_ERR_MALFORMED : H1_ERR_BAD_URI;
-                goto out;
-            }
-            i++;
-            p->sc_state = SC_VERSION;
-            p->sc_idx = 0;
-            break;
-        case SC_VERSION:
-            /* "HTTP/" DIGIT "." DIGIT, major version 1 */
-            if (p->sc_idx < 5) {
-                if (c != (unsigned char)proto[p->sc_idx]) {
-                    rc = h1_start_err(p, H1_ERR_MALFORMED);
-                    goto out;
-                }
-            } else if (p->sc_idx == 5) {
-                if (c != '1') {
-                    rc = c >= '0' && c <= '9' ? H1_ERR_BAD_VERSION
-                                              : h1_start_err(p, H1_ERR_MALFORMED);
-                    goto out;
-                }
-            } else if (p->sc_idx == 6) {
-                if (c != '.') {
-                    rc = h1_start_err(p, H1_ERR_MALFORMED);
-                    goto out;
-                }
-            } else if (p->sc_idx == 7) {
-                if (c < '0' || c > '9') {
-                    rc = h1_start_err(p, H1_ERR_MALFORMED);
-                    goto out;
-                }
-            } else if (p->kind == H1_REQUEST) {
-                if (c != '\r') {
-                    rc = c == '\n' ? H1_ERR_BAD_LINE_END : H1_ERR_MALFORMED;
-                    goto out;
-                }
-                p->sc_state = SC_LINE_LF;
-            } else {
-                if (c != ' ') {
-                    rc = H1_ERR_BAD_STATUS;
-                    goto out;
-                }
-                p->sc_state = SC_RES_CODE;
-                p->sc_idx = 0;
-                i++;
-                break;
-            }
-            p->sc_idx++;
-            i++;
-            break;
-        case SC_RES_CODE:
-            /* 3DIGIT, then SP and a reason, or CRLF at once */
-            if (p->sc_idx < 3) {
-                if (c < (p->sc_idx == 0 ? '1' : '0') || c > '9') {
-                    rc = H1_ERR_BAD_STATUS;
-                    goto out;
-                }
-                p->sc_idx++;
-            } else if (c == ' ') {
-                p->sc_state = SC_RES_REASON;
-            } else if (c == '\r') {
-                p->sc_state = SC_LINE_LF;
-            } else {
-                rc = c == '\n' ? H1_ERR_BAD_LINE_END : H1_ERR_BAD_STATUS;
-                goto out;
-            }
-            i++;
-            break;
-        case SC_RES_REASON:
-            i = h1_skip(d, i, n, H1_VCHAR, 0x20);
-            if (i == n)
-                break;
-            if (d[i] != '\r') {
-                rc = d[i] == '\n' ? H1_ERR_BAD_LINE_END : H1_ERR_BAD_STATUS;
-                goto out;
-            }
-            p->sc_state = SC_LINE_LF;
-            i++;
-            break;
-        case SC_LINE_LF:
-        case SC_VALUE_LF:
-            if (c != '\n') {
-                rc = H1_ERR_BAD_LINE_END;
-                goto out;
-            }
-            p->sc_state = SC_FIELD_START;
-            i++;
-            break;
-        case SC_FIELD_START:
-            /* Whole header lines in the buffer are checked in one go; the
-             * states below take over where a line is cut or wrong. */
-            while (h1_class[c] & H1_TCHAR) {
-                size_t e = i + 1;
-
-                while (e < n && (h1_class[d[e]] & H1_TCHAR))
-                    e++;
-                if (e == n || d[e] != ':')
-                    break;
-                e = h1_skip(d, e + 1, n, H1_VCHAR, 0x20);
-                if (n - e < 3 || d[e] != '\r' || d[e + 1] != '\n')
-                    break;
-                if (++p->sc_fields > p->cfg.max_headers) {
-                    rc = H1_ERR_TOO_MANY_HEADERS;
-                    goto out;
-                }
-                i = e + 2;
-                c = d[i];
-            }
-            if (c == '\r') {
-                p->sc_state = SC_HEAD_LF;
-            } else if (h1_class[c] & H1_TCHAR) {
-                if (++p->sc_fields > p->cfg.max_headers) {
-                    rc = H1_ERR_TOO_MANY_HEADERS;
-                    goto out;
-                }
-                p->sc_state = SC_NAME;
-            } else if (c == ' ' || c == '\t') {
-                rc = H1_ERR_OBS_FOLD;
-                goto out;
-            } else {
-                rc = c == '\n' ? H1_ERR_BAD_LINE_END : H1_ERR_BAD_HEADER_NAME;
-                goto out;
-            }
-            i++;
-            break;
-        case SC_NAME:
-            while (i < n && (h1_class[d[i]] & H1_TCHAR))
-                i++;
-            if (i == n)
-                break;
-            if (d[i] != ':') {
-                rc = H1_ERR_BAD_HEADER_NAME;
-                goto out;
-            }
-            p->sc_state = SC_VALUE;
-            i++;
-            break;
-        case SC_VALUE:
-            i = h1_skip(d, i, n, H1_VCHAR, 0x20);
-            if (i == n)
-                break;
-            if (d[i] != '\r') {
-                rc = d[i] == '\n' ? H1_ERR_BAD_LINE_END : H1_ERR_BAD_HEADER_VALUE;
-                goto out;
-            }
-            p->sc_state = SC_VALUE_LF;
-            i++;
-            break;
-        case SC_HEAD_LF:
-            if (c != '\n') {
-                rc = H1_ERR_BAD_LINE_END;
-                goto out;
-            }
-            i++;
-            if (p->sc_trailers)
-                p->sc_state = SC_DONE;
-            else
-                p->sc_state = p->body_chunked ? SC_CHUNK_START : SC_BODY;
-            goto out;
-        default:
-            rc = H1_ERR_MALFORMED;
-            goto out;
-        }
-    }
-out:
-    *used = i;
-    return rc;
-}
-
-/* Checks chunk framing bytes d[0..n) up to the trailers. */
-static int h1_scan_chunks(h1_parser *p, const unsigned char *d, size_t n, size_t *used)
-{
-    size_t i = 0, s;
-    uint64_t k;
-    unsigned char c;
-    int rc = 0;
-
-    while (i < n && !SC_IS_HEAD(p->sc_state)) {
-        c = d[i];
-        switch (p->sc_state) {
-        case SC_CHUNK_START:
-            if (!(h1_class[c] & H1_HEX)) {
-                rc = H1_ERR_BAD_CHUNK;
-                goto out;
-            }
-            p->sc_chunk = (uint64_t)h1_hex(c);
-            p->sc_count = 1;
-            p->sc_state = SC_CHUNK_SIZE;
-            i++;
-            break;
-        case SC_CHUNK_SIZE:
-            if (h1_class[c] & H1_HEX) {
-                if (p->sc_chunk > (UINT64_MAX >> 4)) {
-                    rc = H1_ERR_BAD_CHUNK;
-                    goto out;
-                }
-                p->sc_chunk = p->sc_chunk << 4 | (uint64_t)h1_hex(c);
-            } else if (c == ';') {
-                p->sc_state = SC_CHUNK_EXT;
-            } else if (c == ' ' || c == '\t') {
-                p->sc_state = SC_CHUNK_BWS;
-            } else if (c == '\r') {
-                p->sc_state = SC_CHUNK_LF;
-            } else {
-                rc = H1_ERR_BAD_CHUNK;
-                goto out;
-            }
-            p->sc_count++;
-            i++;
-            break;
-        case SC_CHUNK_BWS:
-            if (c == ';') {
-                p->sc_state = SC_CHUNK_EXT;
-            } else if (c != ' ' && c != '\t') {
-                rc = H1_ERR_BAD_CHUNK;
-                goto out;
-            }
-            p->sc_count++;
-            i++;
-            break;
-        case SC_CHUNK_EXT:
-            s = i;
-            i = h1_skip(d, i, n, H1_VCHAR, 0x20);
-            p->sc_count += i - s;
-            if (i == n)
-                break;
-            if (d[i] != '\r') {
-                rc = H1_ERR_BAD_CHUNK;
-                goto out;
-            }
-            p->sc_state = SC_CHUNK_LF;
-            p->sc_count++;
-            i++;
-            break;
-        case SC_CHUNK_LF:
-            if (c != '\n') {
-                rc = H1_ERR_BAD_CHUNK;
-                goto out;
-            }
-            i++;
-            if (p->sc_chunk == 0) {
-                /* last chunk: trailers follow, checked like a head */
-                p->sc_trailers = true;
-                p->sc_head_bytes = 0;
-                p->sc_state = SC_FIELD_START;
-            } else {
-                p->sc_state = SC_CHUNK_DATA;
-            }
-            break;
-        case SC_CHUNK_DATA:
-            k = n - i < p->sc_chunk ? n - i : p->sc_chunk;
-            i += (size_t)k;
-            p->sc_chunk -= k;
-            if (p->sc_chunk == 0)
-                p->sc_state = SC_CHUNK_DATA_CR;
-            break;
-        case SC_CHUNK_DATA_CR:
-            if (c != '\r') {
-                rc = H1_ERR_BAD_CHUNK;
-                goto out;
-            }
-            p->sc_state = SC_CHUNK_DATA_LF;
-            i++;
-            break;
-        case SC_CHUNK_DATA_LF:
-            if (c != '\n') {
-                rc = H1_ERR_BAD_CHUNK;
-                goto out;
-            }
-            p->sc_state = SC_CHUNK_START;
-            i++;
-            break;
-        case SC_BODY:
-            i = n;
-            break;
-        default:
-            rc = H1_ERR_MALFORMED;
-            goto out;
-        }
-        if (p->sc_count > H1_MAX_CHUNK_LINE) {
-            rc = H1_ERR_BAD_CHUNK;
-            goto out;
-        }
-    }
-out:
-    *used = i;
-    return rc;
-}
-
-/* Checks bytes d[0..n) that http_parser consumed against the strict grammar
- * and the head limits. The head is checked only within max_header_bytes, so
- * that a head over the limit is refused at the same byte however it was
- * split into feeds. */
-static int h1_scan(h1_parser *p, const unsigned char *d, size_t n)
-{
-    size_t i = 0, used, lim, room;
-    int rc;
-
-    while (i < n) {
-        if (SC_IS_HEAD(p->sc_state)) {
-            room = p->cfg.max_header_bytes - p->sc_head_bytes;
-            lim = n - i < room ? n - i : room;
-            rc = h1_scan_head(p, d + i, lim, &used);
-            p->sc_head_bytes += used;
-            i += used;
-            if (rc < 0)
-                return rc;
-            if (SC_IS_HEAD(p->sc_state) && i < n)
-                return H1_ERR_HEADERS_TOO_LARGE;
-        } else {
-            rc = h1_scan_chunks(p, d + i, n - i, &used);
-            i += used;
-            if (rc < 0)
-                return rc;
-        }
-    }
-    return 0;
-}
-
 /* ---- parser ------------------------------------------------------------------ */
 
 /* Starts a new message: the previous one's slices and body are forgotten. */
@@ -1042,13 +554,7 @@ static void h1_msg_next(h1_parser *p)
     p->n_fields = 0;
     p->owned_upto = 0;
     p->store_len = 0;
-    p->sc_state = SC_START;
-    p->sc_idx = 0;
-    p->sc_trailers = false;
-    p->sc_head_bytes = 0;
-    p->sc_count = 0;
-    p->sc_fields = 0;
-    p->sc_chunk = 0;
+    h1_strict_next(&p->sc);
 }
 
 void h1_parser_init(h1_parser *p, h1_kind kind, const h1_config *cfg)
@@ -1059,6 +565,8 @@ void h1_parser_init(h1_parser *p, h1_kind kind, const h1_config *cfg)
     else
         h1_config_default(&p->cfg);
     p->kind = kind;
+    h1_strict_init(&p->sc, kind == H1_RESPONSE, p->cfg.max_header_bytes, p->cfg.max_headers,
+                   p->cfg.max_uri);
     /* The body limit is checked before appending; the bound on the buffer
      * only backs it up. */
     buf_init(&p->msg.body, p->cfg.max_body == SIZE_MAX ? 0 : p->cfg.max_body);
@@ -1125,7 +633,8 @@ static int h1_map_hpe(const h1_parser *p, enum http_errno e)
     case HPE_INVALID_TRANSFER_ENCODING:
         return H1_ERR_BAD_TRANSFER_ENCODING;
     default:
-        return h1_start_err(p, H1_ERR_MALFORMED);
+        /* a response's start line is its status line */
+        return p->kind == H1_RESPONSE ? H1_ERR_BAD_STATUS : H1_ERR_MALFORMED;
     }
 }
 
@@ -1133,7 +642,7 @@ static int h1_map_hpe(const h1_parser *p, enum http_errno e)
  * that it ended there. */
 static int h1_complete(h1_parser *p)
 {
-    if (p->sc_state != (p->body_chunked ? SC_DONE : SC_BODY))
+    if (!h1_strict_ended(&p->sc, p->body_chunked))
         return H1_ERR_MALFORMED;
     p->complete = true;
     p->closed = !p->msg.keep_alive;
@@ -1165,7 +674,7 @@ ssize_t h1_parser_feed(h1_parser *p, const void *data, size_t len)
     checked = n;
     if (e != HPE_OK && e != HPE_PAUSED && e > HPE_CB_chunk_complete && n < len)
         checked = n + 1;
-    rc = h1_scan(p, data, checked);
+    rc = h1_strict_scan(&p->sc, data, checked, p->body_chunked);
     if (rc == 0 && e != HPE_OK && e != HPE_PAUSED)
         rc = h1_map_hpe(p, e);
     if (rc == 0 && p->msg_done)

@@ -12,23 +12,21 @@
  *     plus the body in a bounded `buf`;
  *   - per-parser limits (header bytes, header count, body bytes, URI length),
  *     each with its own error and HTTP status;
- *   - a strict check of the bytes http_parser accepted. Debian builds the
- *     library with HTTP_PARSER_STRICT=0 (the upstream default for the shared
- *     library; the header's default of 1 only affects code compiled against
- *     it), and that build accepts bare LF, obs-fold, whitespace between a
- *     header name and its colon ("Content-Length : 5" is taken as a
- *     Content-Length), any two bytes after chunk data, HTTP/0.9 request lines
- *     and "HXXP/1.1". Those are request-smuggling vectors for a gateway, so
- *     every byte of a message head, of the chunk framing and of the trailers
- *     is checked against the RFC 9112 grammar here, and Transfer-Encoding and
- *     trailers are checked for ambiguous framing. (http_parser itself
- *     refuses Content-Length with Transfer-Encoding, a repeated or
- *     non-numeric Content-Length and non-hex or overflowing chunk sizes.)
+ *   - a strict check (core/h1_strict.h) of every byte http_parser consumed.
+ *     Debian builds the library with HTTP_PARSER_STRICT=0 (upstream's
+ *     default for the shared library; the header's default of 1 only affects
+ *     code compiled against it), and that build accepts bare LF, obs-fold,
+ *     "Content-Length : 5" (as a Content-Length), any two bytes after chunk
+ *     data and "HXXP/1.1": request-smuggling vectors for a gateway. h1 also
+ *     refuses a request Transfer-Encoding other than exactly "chunked" and
+ *     framing fields in trailers. (http_parser itself refuses Content-Length
+ *     with Transfer-Encoding, a repeated or non-numeric Content-Length and
+ *     non-hex or overflowing chunk sizes.)
  *
  * No Debian library parses HTTP/1.1 strictly and incrementally with bounded
  * memory (picohttpparser is not packaged; llhttp ships in Debian 12 only as
- * node-llhttp, sources for Node.js), so the strict check is written by hand;
- * the framing stays http_parser's.
+ * node-llhttp, sources for Node.js), so the strict check is written by hand
+ * and the framing stays http_parser's.
  *
  * Memory: a parser allocates nothing per message once warmed up. Slices point
  * into the caller's buffer when the message arrived in one feed (zero-copy),
@@ -46,6 +44,7 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "core/h1_strict.h"
 
 /* Errors returned by the parser, each distinct from errno values. The HTTP
  * status a server answers with is h1_error_status(). */
@@ -114,10 +113,10 @@ typedef struct h1_config {
 } h1_config;
 
 /* A parsed message. Every pointer stays valid until the next message begins
- * (the next h1_parser_feed() after the message completed), h1_parser_reset()
- * or h1_parser_free(). Slices may point into the bytes the caller fed in the
- * feed that completed the message: the caller keeps those bytes unchanged
- * while it uses the message, or calls h1_parser_keep() first. */
+ * (the next h1_parser_feed() or h1_parser_finish() after the message
+ * completed), h1_parser_reset() or h1_parser_free(). Slices may point into the bytes the caller fed
+ * in the feed that completed the message: the caller keeps those bytes unchanged while it uses the
+ * message, or calls h1_parser_keep() first. */
 typedef struct h1_msg {
     /* Requests. */
     h1_method method;
@@ -175,14 +174,7 @@ typedef struct h1_parser {
     char *store;       /* copies of slices that crossed feeds */
     size_t store_len;
     size_t store_cap;
-    /* strict check state */
-    uint8_t sc_state;
-    uint8_t sc_idx;
-    bool sc_trailers;
-    size_t sc_head_bytes;
-    size_t sc_count; /* target bytes, then bytes of the current chunk-size line */
-    size_t sc_fields;
-    uint64_t sc_chunk; /* chunk size being read, then chunk bytes left */
+    h1_strict sc; /* the strict check of the bytes http_parser consumed */
 } h1_parser;
 
 /* Fills `c` with the defaults. */
@@ -248,11 +240,6 @@ bool h1_should_keep_alive(const h1_parser *p);
 const h1_header *h1_msg_header(const h1_msg *m, const char *name);
 const h1_header *h1_msg_header_n(const h1_msg *m, const char *name, size_t name_len);
 const h1_header *h1_msg_trailer(const h1_msg *m, const char *name);
-
-/* Whether s[0..n) is a token (a valid header name or method), and whether it
- * is a valid field value (no control characters but HTAB). */
-bool h1_is_token(const char *s, size_t n);
-bool h1_is_field_value(const char *s, size_t n);
 
 /* A short description of a parser error (or of -errno), for logs. */
 const char *h1_strerror(int err);

@@ -81,7 +81,7 @@ static int h1_scan_headers(const h1_header *headers, size_t n, h1_hdr_scan *sc)
     memset(sc, 0, sizeof(*sc));
     for (i = 0; i < n; i++) {
         h = &headers[i];
-        if (!h1_is_token(h->name, h->name_len) || !h1_is_field_value(h->value, h->value_len))
+        if (!h1_strict_token(h->name, h->name_len) || !h1_strict_value(h->value, h->value_len))
             return -EINVAL;
         sc->bytes += h->name_len + 2 + h->value_len + 2;
         switch (h->name_len) {
@@ -202,7 +202,7 @@ int h1_write_request(buf *out, const char *method, const char *target, size_t ta
     char *p;
     int rc;
 
-    if (!h1_is_token(method, method_len) || target_len == 0)
+    if (!h1_strict_token(method, method_len) || target_len == 0)
         return -EINVAL;
     for (i = 0; i < target_len; i++) {
         unsigned char c = (unsigned char)target[i];
@@ -216,7 +216,7 @@ int h1_write_request(buf *out, const char *method, const char *target, size_t ta
     add_host = host != NULL && !sc.host;
     if (add_host) {
         host_len = strlen(host);
-        if (host_len == 0 || !h1_is_field_value(host, host_len))
+        if (host_len == 0 || !h1_strict_value(host, host_len))
             return -EINVAL;
     }
     add_length = !sc.length && (has_body || strcmp(method, "POST") == 0 ||

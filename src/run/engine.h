@@ -17,8 +17,8 @@
  * sharded (run/sched.h, sched_arrivals_shard) over min(N, max_in_flight)
  * loops, each with its share of max_in_flight.
  *
- * Life cycle: engine_init (resolve, TLS, scenario tables), engine_probe (can
- * every target be reached?), engine_start (threads; they start together at
+ * Life cycle: engine_init (resolve, TLS, scenario tables), a reachability
+ * check if wanted (run/probe.h), engine_start (threads; they start together at
  * run_start_ns), then the caller's own loop polls engine_done, reads each
  * worker's stats for progress, may call engine_stop (SIGINT), and finally
  * engine_join and engine_free.
@@ -150,12 +150,6 @@ struct engine {
  * 'api.example': Name or service not known`, the TLS context's message); or
  * -ENOMEM. On failure engine_free is harmless. */
 int engine_init(engine *e, const plan *p, const engine_opts *o, char *err, size_t errlen);
-
-/* Connects once to every target (TCP, and TLS with the run's verification)
- * within the plan's connect timeout (at most 5 s). Returns 0, or a negative
- * error with one line in err naming the target and the reason, e.g.
- * `cannot connect to http://127.0.0.1:9: connection refused`. */
-int engine_probe(engine *e, char *err, size_t errlen);
 
 /* Starts the threads; they start the scenarios together at run_start_ns.
  * Returns 0, or a negative error with a message (a thread or loop could not

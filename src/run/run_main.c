@@ -12,6 +12,7 @@
 #include "core/hist.h"
 #include "run/cli_run.h"
 #include "run/engine.h"
+#include "run/probe.h"
 #include "run/progress.h"
 #include "run/report.h"
 #include "run/report_json.h"
@@ -291,7 +292,7 @@ int run_main(int argc, char **argv)
     memset(&eo, 0, sizeof(eo));
     rc = engine_init(&e, &p, &eo, err, sizeof(err));
     if (rc == 0)
-        rc = engine_probe(&e, err, sizeof(err));
+        rc = probe_targets(&p, e.addrs, e.tls, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "tollgate run: %s\n", err);
         status = rc == -ENOMEM ? RUN_EXIT_RUNTIME : RUN_EXIT_USAGE;

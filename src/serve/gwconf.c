@@ -469,10 +469,6 @@ static int gwconf_route(gw_config *c, gw_route *r, const config_doc *doc, const 
         rc = config_error(doc, hn, err, errlen, "handler: unknown '%s', expected one of: %s%s%s%s",
                           handler, list, hint != NULL ? " (did you mean '" : "",
                           hint != NULL ? hint : "", hint != NULL ? "'?)" : "");
-        for (size_t k = 0; kinds_names()[k] != NULL && hint == NULL; k++)
-            if (strcmp(kinds_names()[k], handler) == 0)
-                rc = config_error(doc, hn, err, errlen,
-                                  "handler: '%s' is not available in this build", handler);
         goto out;
     }
     opts = config_map_get(doc, m, "options");

@@ -64,8 +64,8 @@ static int setup(void **state)
     char err[256] = "";
 
     memset(&f, 0, sizeof(f));
-    if (plan_load_string(&f.p, "t.yaml", NULL, plan_text, strlen(plan_text), err,
-                         sizeof(err)) != 0) {
+    if (plan_load_string(&f.p, "t.yaml", NULL, plan_text, strlen(plan_text), err, sizeof(err)) !=
+        0) {
         print_error("%s\n", err);
         return -1;
     }
@@ -179,7 +179,8 @@ static void test_control_character_refused(void **state)
 
     f->vars.v = "a\r\nX-Evil: 1";
     assert_int_equal(render(f, 1, NULL), -EINVAL);
-    assert_string_equal(f->err, "step 'put': the value of header 'If-Match' has a control character");
+    assert_string_equal(f->err,
+                        "step 'put': the value of header 'If-Match' has a control character");
     f->vars.v = "3";
     f->vars.id = "a b";
     assert_int_equal(render(f, 1, NULL), -EINVAL);
