@@ -73,17 +73,20 @@ trap 'exit 130' INT TERM
 echo "demo: tollgate serve (built-in profile contact-center) on 127.0.0.1:$port, log $OUT/serve.log"
 "$BIN" serve --listen "127.0.0.1:$port" --admin off >"$OUT/serve.log" 2>&1 &
 srv=$!
-for _ in $(seq 1 100); do
+ready=0
+for _ in $(seq 1 200); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    ready=1
     break
   fi
-  if ! kill -0 "$srv" 2>/dev/null; then
-    echo "demo: tollgate serve exited; its log:" >&2
-    cat "$OUT/serve.log" >&2
-    exit 1
-  fi
+  kill -0 "$srv" 2>/dev/null || break
   sleep 0.05
 done
+if [[ $ready -eq 0 ]]; then
+  echo "demo: tollgate serve is not listening on 127.0.0.1:$port; its log:" >&2
+  cat "$OUT/serve.log" >&2
+  exit 1
+fi
 
 interrupted() {
   echo
