@@ -42,6 +42,7 @@ typedef struct run_state {
     uint64_t next_row_ns; /* when the next timeline row is taken (monotonic) */
     bool interrupted;
     bool finished;
+    bool started; /* the workers ran: there is something to report */
 } run_state;
 
 /* Adds every worker's interval into the accumulator and appends a row. */
@@ -195,6 +196,7 @@ static int run_load(run_state *rs, const run_options *opts, char *err, size_t er
         uv_loop_close(&rs->loop);
         return rc;
     }
+    rs->started = true;
     timeline_init(&rs->tl, e->run_start_ns);
     rs->next_row_ns = e->run_start_ns + CLOCK_NS_PER_S;
     uv_timer_start(&rs->tick, run_on_tick, RUN_TICK_MS, RUN_TICK_MS);
@@ -318,7 +320,7 @@ int run_main(int argc, char **argv)
     if (rc < 0) {
         fprintf(stderr, "tollgate run: %s\n", err);
         status = RUN_EXIT_RUNTIME;
-        if (!e.workers[0].has_stats)
+        if (!rs.started)
             goto out_rs;
     }
     if (jtl != NULL) {

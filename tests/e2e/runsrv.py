@@ -98,6 +98,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.shutdown()
         self.server_close()
 
+    def handle_error(self, request, client_address):
+        pass  # a client that went away (interrupted, timed out) is part of the tests
+
     def url(self, path="", scheme="http"):
         return f"{scheme}://127.0.0.1:{self.port}{path}"
 
