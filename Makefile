@@ -47,6 +47,13 @@ test: build-test/.built
 	 if [ $$u -ne 0 ] || [ $$p -ne 0 ]; then echo "make test: FAILED (ctest=$$u pytest=$$p)"; exit 1; fi; \
 	 echo "make test: all passed"
 
+demo:
+	@scripts/deps.sh build test
+	@echo "demo: building build/tollgate (release)"
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTG_TESTS=OFF >/dev/null
+	@set -o pipefail; cmake --build build -j $(JOBS) 2>&1 | { grep -vE '^\[ *[0-9]+%\]' || true; }
+	@PYTHON=$(PYTHON) scripts/demo.sh
+
 bench: build
 	@scripts/deps.sh build bench
 	@bench/run-all.sh

@@ -8,6 +8,7 @@
 
 #include "run/cli_run.h"
 #include "run/run_main.h"
+#include "serve/serve_main.h"
 
 struct command {
     const char *name;
@@ -23,6 +24,8 @@ static const struct command commands[] = {
      help_main},
     {"run", "generate load that understands rate limits (closed and open models, retries)",
      run_cli_usage, run_main},
+    {"serve", "run the rate-limiting HTTP gateway (emulated platform API or proxy)", serve_usage,
+     serve_main},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
