@@ -13,23 +13,9 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/err.h"
 
 #define UNITS_MAX_DECIMALS 9
-
-static int units_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int units_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static bool units_mul_ok(uint64_t a, uint64_t b, uint64_t *out)
 {
@@ -132,8 +118,8 @@ int units_parse_duration(const char *s, uint64_t *out_ns, char *err, size_t errl
     while (isspace((unsigned char)*p))
         p++;
     if (*p == '\0')
-        return units_fail(err, errlen, -EINVAL,
-                          "\"%s\": empty duration, expected e.g. 250ms, 30s, 1m30s", s);
+        return err_set(err, errlen, -EINVAL,
+                       "\"%s\": empty duration, expected e.g. 250ms, 30s, 1m30s", s);
     if (strcmp(p, "0") == 0) {
         *out_ns = 0;
         return 0;
@@ -146,38 +132,37 @@ int units_parse_duration(const char *s, uint64_t *out_ns, char *err, size_t errl
 
         if (!units_number(&p, &mant, &scale, &overflow)) {
             if (*p == '-')
-                return units_fail(err, errlen, -EINVAL, "\"%s\": a duration cannot be negative", s);
-            return units_fail(err, errlen, -EINVAL,
-                              "\"%s\": expected a number at '%s', e.g. 250ms, 30s, 1m30s", s, p);
+                return err_set(err, errlen, -EINVAL, "\"%s\": a duration cannot be negative", s);
+            return err_set(err, errlen, -EINVAL,
+                           "\"%s\": expected a number at '%s', e.g. 250ms, 30s, 1m30s", s, p);
         }
         if (overflow)
-            return units_fail(err, errlen, -ERANGE, "\"%s\": number too large", s);
+            return err_set(err, errlen, -ERANGE, "\"%s\": number too large", s);
         while (*p == ' ')
             p++;
         u = p;
         while (isalpha((unsigned char)*p))
             p++;
         if (p == u)
-            return units_fail(err, errlen, -EINVAL, "\"%s\": missing unit, expected ms, s, m or h",
-                              s);
+            return err_set(err, errlen, -EINVAL, "\"%s\": missing unit, expected ms, s, m or h", s);
         if (!units_lookup(units_duration_units,
                           sizeof(units_duration_units) / sizeof(units_duration_units[0]), u,
                           (size_t)(p - u), &unit_ns))
-            return units_fail(err, errlen, -EINVAL,
-                              "\"%s\": unknown unit '%.*s', expected ms, s, m or h", s,
-                              (int)(p - u), u);
+            return err_set(err, errlen, -EINVAL,
+                           "\"%s\": unknown unit '%.*s', expected ms, s, m or h", s, (int)(p - u),
+                           u);
         /* mant / 10^scale units: exact when unit_ns is a multiple of 10^scale. */
         if (!units_mul_ok(mant, unit_ns, &v))
-            return units_fail(err, errlen, -ERANGE, "\"%s\": duration too large", s);
+            return err_set(err, errlen, -ERANGE, "\"%s\": duration too large", s);
         v /= units_pow10(scale);
         if (__builtin_add_overflow(total, v, &total))
-            return units_fail(err, errlen, -ERANGE, "\"%s\": duration too large", s);
+            return err_set(err, errlen, -ERANGE, "\"%s\": duration too large", s);
         any = true;
         while (*p == ' ')
             p++;
     }
     if (!any)
-        return units_fail(err, errlen, -EINVAL, "\"%s\": expected e.g. 250ms, 30s, 1m30s", s);
+        return err_set(err, errlen, -EINVAL, "\"%s\": expected e.g. 250ms, 30s, 1m30s", s);
     *out_ns = total;
     return 0;
 }
@@ -194,34 +179,33 @@ int units_parse_rate(const char *s, units_rate *out, char *err, size_t errlen)
         p++;
     slash = strchr(p, '/');
     if (slash == NULL || !units_number(&p, &mant, &scale, &overflow) || p != slash)
-        return units_fail(err, errlen, -EINVAL, "\"%s\": expected N/unit (e.g. 50/s, 300/min)", s);
+        return err_set(err, errlen, -EINVAL, "\"%s\": expected N/unit (e.g. 50/s, 300/min)", s);
     if (overflow)
-        return units_fail(err, errlen, -ERANGE, "\"%s\": number too large", s);
+        return err_set(err, errlen, -ERANGE, "\"%s\": number too large", s);
     if (mant == 0)
-        return units_fail(err, errlen, -EINVAL, "\"%s\": a rate must be greater than zero", s);
+        return err_set(err, errlen, -EINVAL, "\"%s\": a rate must be greater than zero", s);
     p = slash + 1;
     if (isdigit((unsigned char)*p)) {
         char sub[128];
         int rc = units_parse_duration(p, &period, sub, sizeof(sub));
 
         if (rc < 0)
-            return units_fail(err, errlen, rc, "\"%s\": period: %s", s, sub);
+            return err_set(err, errlen, rc, "\"%s\": period: %s", s, sub);
         if (period == 0)
-            return units_fail(err, errlen, -EINVAL, "\"%s\": the period must be greater than zero",
-                              s);
+            return err_set(err, errlen, -EINVAL, "\"%s\": the period must be greater than zero", s);
     } else {
         size_t len = strcspn(p, " \t");
 
         if (len == 0 || p[len] != '\0' ||
             !units_lookup(units_rate_units, sizeof(units_rate_units) / sizeof(units_rate_units[0]),
                           p, len, &period))
-            return units_fail(
+            return err_set(
                 err, errlen, -EINVAL,
                 "\"%s\": unknown unit '%s', expected s, min, h or d (e.g. 50/s, 300/min)", s, p);
     }
     scale_pow = units_pow10(scale);
     if (!units_mul_ok(period, scale_pow, &period))
-        return units_fail(err, errlen, -ERANGE, "\"%s\": too many decimals for this period", s);
+        return err_set(err, errlen, -ERANGE, "\"%s\": too many decimals for this period", s);
     /* Only the decimal scaling is reduced away: "300/min" stays 300 per 60 s so
      * that N remains the default burst. */
     g = units_gcd(mant, scale_pow);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "limit/conc.h"
 #include "limit/gcra.h"
 #include "limit/window.h"
@@ -16,21 +17,6 @@ static const algo_ops algo_table[ALGO_COUNT] = {
     [ALGO_SLIDING_WINDOW] = {"sliding_window", window_sliding_decide, NULL},
     [ALGO_CONCURRENCY] = {"concurrency", conc_decide, conc_release},
 };
-
-static int algo_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int algo_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 const algo_ops *algo_get(enum algo_kind kind)
 {
@@ -54,10 +40,10 @@ int algo_parse(const char *name, enum algo_kind *out, char *err, size_t errlen)
         *out = ALGO_GCRA;
         return 0;
     }
-    return algo_fail(err, errlen, -EINVAL,
-                     "algorithm: unknown '%s', expected gcra, fixed_window, sliding_window or "
-                     "concurrency",
-                     name);
+    return err_set(err, errlen, -EINVAL,
+                   "algorithm: unknown '%s', expected gcra, fixed_window, sliding_window or "
+                   "concurrency",
+                   name);
 }
 
 static int algo_params_gcra(algo_params *p, char *err, size_t errlen)
@@ -77,10 +63,10 @@ static int algo_params_gcra(algo_params *p, char *err, size_t errlen)
         goto too_long;
     return 0;
 too_long:
-    return algo_fail(err, errlen, -ERANGE,
-                     "burst: %" PRIu64 " at %" PRIu64 " per %" PRIu64
-                     " ns takes more than 100 years to refill",
-                     p->quota, p->count, p->period_ns);
+    return err_set(err, errlen, -ERANGE,
+                   "burst: %" PRIu64 " at %" PRIu64 " per %" PRIu64
+                   " ns takes more than 100 years to refill",
+                   p->quota, p->count, p->period_ns);
 }
 
 int algo_params_init(algo_params *p, enum algo_kind kind, units_rate rate, uint64_t burst,
@@ -90,32 +76,32 @@ int algo_params_init(algo_params *p, enum algo_kind kind, units_rate rate, uint6
     p->kind = kind;
     if (kind == ALGO_CONCURRENCY) {
         if (cap == 0 || cap > ALGO_MAX_UNITS)
-            return algo_fail(err, errlen, -ERANGE,
-                             "concurrency: %" PRIu64 " is out of range, expected 1 to %llu", cap,
-                             ALGO_MAX_UNITS);
+            return err_set(err, errlen, -ERANGE,
+                           "concurrency: %" PRIu64 " is out of range, expected 1 to %llu", cap,
+                           ALGO_MAX_UNITS);
         p->quota = cap;
         return 0;
     }
     if (rate.count == 0 || rate.period_ns == 0)
-        return algo_fail(err, errlen, -EINVAL, "rate: missing, expected N/unit (e.g. 300/min)");
+        return err_set(err, errlen, -EINVAL, "rate: missing, expected N/unit (e.g. 300/min)");
     if (rate.count > ALGO_MAX_UNITS)
-        return algo_fail(err, errlen, -ERANGE,
-                         "rate: count %" PRIu64 " is too large, at most %llu per period",
-                         rate.count, ALGO_MAX_UNITS);
+        return err_set(err, errlen, -ERANGE,
+                       "rate: count %" PRIu64 " is too large, at most %llu per period", rate.count,
+                       ALGO_MAX_UNITS);
     if (rate.period_ns > ALGO_MAX_SPAN_NS)
-        return algo_fail(err, errlen, -ERANGE, "rate: period is longer than 100 years");
+        return err_set(err, errlen, -ERANGE, "rate: period is longer than 100 years");
     p->count = rate.count;
     p->period_ns = rate.period_ns;
     if (burst == 0)
         burst = rate.count;
     if (kind != ALGO_GCRA && burst != rate.count)
-        return algo_fail(err, errlen, -EINVAL,
-                         "burst: only gcra takes a burst; a %s admits the rate's count (%" PRIu64
-                         ") per window",
-                         algo_name(kind), rate.count);
+        return err_set(err, errlen, -EINVAL,
+                       "burst: only gcra takes a burst; a %s admits the rate's count (%" PRIu64
+                       ") per window",
+                       algo_name(kind), rate.count);
     if (burst > ALGO_MAX_UNITS)
-        return algo_fail(err, errlen, -ERANGE, "burst: %" PRIu64 " is too large, at most %llu",
-                         burst, ALGO_MAX_UNITS);
+        return err_set(err, errlen, -ERANGE, "burst: %" PRIu64 " is too large, at most %llu", burst,
+                       ALGO_MAX_UNITS);
     p->quota = burst;
     if (kind == ALGO_GCRA)
         return algo_params_gcra(p, err, errlen);

@@ -6,20 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int pattern_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int pattern_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
+#include "core/err.h"
 
 static bool pattern_name_char(char c)
 {
@@ -45,16 +32,16 @@ static int pattern_segment(limit_pattern *pt, const char *s, size_t len, char *e
         seg->off++;
         seg->len -= 2;
         if (pattern_capture(pt, s + 1, len - 2) >= 0)
-            return pattern_fail(err, errlen, "path: capture %.*s appears twice in '%s'", (int)len,
-                                s, src);
+            return err_set(err, errlen, -EINVAL, "path: capture %.*s appears twice in '%s'",
+                           (int)len, s, src);
         if (pt->ncaptures == PATTERN_MAX_CAPTURES)
-            return pattern_fail(err, errlen, "path: more than %d captures in '%s'",
-                                PATTERN_MAX_CAPTURES, src);
+            return err_set(err, errlen, -EINVAL, "path: more than %d captures in '%s'",
+                           PATTERN_MAX_CAPTURES, src);
         seg->kind = PATTERN_CAPTURE;
         seg->capture = (uint32_t)pt->ncaptures;
     } else {
         if (memchr(s, '*', len) != NULL)
-            return pattern_fail(err, errlen, "path: '*' must be a whole segment in '%s'", src);
+            return err_set(err, errlen, -EINVAL, "path: '*' must be a whole segment in '%s'", src);
         if (memchr(s, '{', len) != NULL || memchr(s, '}', len) != NULL)
             goto bad_capture;
         seg->kind = PATTERN_LITERAL;
@@ -64,9 +51,9 @@ static int pattern_segment(limit_pattern *pt, const char *s, size_t len, char *e
         pt->ncaptures++;
     return 0;
 bad_capture:
-    return pattern_fail(err, errlen,
-                        "path: capture '%.*s' in '%s' must look like {name} (letters, digits, _)",
-                        (int)len, s, src);
+    return err_set(err, errlen, -EINVAL,
+                   "path: capture '%.*s' in '%s' must look like {name} (letters, digits, _)",
+                   (int)len, s, src);
 }
 
 static int pattern_parse(limit_pattern *pt, char *err, size_t errlen)
@@ -75,11 +62,11 @@ static int pattern_parse(limit_pattern *pt, char *err, size_t errlen)
     int rc;
 
     if (src[0] == '\0')
-        return pattern_fail(err, errlen, "path: empty, expected a pattern such as /api/v2/**");
+        return err_set(err, errlen, -EINVAL, "path: empty, expected a pattern such as /api/v2/**");
     if (src[0] != '/')
-        return pattern_fail(err, errlen, "path: '%s' must start with '/'", src);
+        return err_set(err, errlen, -EINVAL, "path: '%s' must start with '/'", src);
     if (strpbrk(src, "?#") != NULL)
-        return pattern_fail(err, errlen, "path: '%s' must not contain '?' or '#'", src);
+        return err_set(err, errlen, -EINVAL, "path: '%s' must not contain '?' or '#'", src);
     for (s = src + 1;; s = slash + 1) {
         size_t len;
 
@@ -87,14 +74,14 @@ static int pattern_parse(limit_pattern *pt, char *err, size_t errlen)
         len = slash != NULL ? (size_t)(slash - s) : strlen(s);
         if (len == 2 && s[0] == '*' && s[1] == '*') {
             if (slash != NULL)
-                return pattern_fail(err, errlen, "path: '**' must be the last segment in '%s'",
-                                    src);
+                return err_set(err, errlen, -EINVAL, "path: '**' must be the last segment in '%s'",
+                               src);
             pt->rest = true;
             return 0;
         }
         if (pt->nseg == PATTERN_MAX_SEGMENTS)
-            return pattern_fail(err, errlen, "path: more than %d segments in '%s'",
-                                PATTERN_MAX_SEGMENTS, src);
+            return err_set(err, errlen, -EINVAL, "path: more than %d segments in '%s'",
+                           PATTERN_MAX_SEGMENTS, src);
         rc = pattern_segment(pt, s, len, err, errlen);
         if (rc != 0)
             return rc;

@@ -8,23 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "limit/body429.h"
 #include "limit/dialect.h"
-
-static int policy_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int policy_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 int policy_new(limit_policy **out)
 {
@@ -86,16 +72,15 @@ static bool policy_token_ok(const char *s)
 static int policy_methods(policy_limit *l, const policy_spec *spec, char *err, size_t errlen)
 {
     if (spec->nmethods > POLICY_MAX_METHODS)
-        return policy_fail(err, errlen, -EINVAL, "methods: more than %d", POLICY_MAX_METHODS);
+        return err_set(err, errlen, -EINVAL, "methods: more than %d", POLICY_MAX_METHODS);
     if (spec->nmethods > 0 && spec->methods == NULL)
-        return policy_fail(err, errlen, -EINVAL, "methods: %zu announced, none given",
-                           spec->nmethods);
+        return err_set(err, errlen, -EINVAL, "methods: %zu announced, none given", spec->nmethods);
     for (size_t i = 0; i < spec->nmethods; i++) {
         char *m;
 
         if (!policy_token_ok(spec->methods[i]))
-            return policy_fail(err, errlen, -EINVAL, "methods: '%s' is not a method name",
-                               spec->methods[i] == NULL ? "" : spec->methods[i]);
+            return err_set(err, errlen, -EINVAL, "methods: '%s' is not a method name",
+                           spec->methods[i] == NULL ? "" : spec->methods[i]);
         m = strdup(spec->methods[i]);
         if (m == NULL)
             return -ENOMEM;
@@ -120,14 +105,14 @@ static int policy_algorithm(policy_limit *l, const policy_spec *spec, char *err,
     }
     if (kind == ALGO_CONCURRENCY) {
         if (spec->rate.count != 0 || spec->burst != 0)
-            return policy_fail(err, errlen, -EINVAL,
-                               "rate: a concurrency cap takes no rate or burst, only concurrency");
+            return err_set(err, errlen, -EINVAL,
+                           "rate: a concurrency cap takes no rate or burst, only concurrency");
         if (spec->cost > 1)
-            return policy_fail(err, errlen, -EINVAL,
-                               "cost: a concurrency cap counts requests, cost must be 1");
+            return err_set(err, errlen, -EINVAL,
+                           "cost: a concurrency cap counts requests, cost must be 1");
     } else if (spec->concurrency != 0) {
-        return policy_fail(err, errlen, -EINVAL,
-                           "concurrency: only for algorithm concurrency, not %s", algo_name(kind));
+        return err_set(err, errlen, -EINVAL, "concurrency: only for algorithm concurrency, not %s",
+                       algo_name(kind));
     }
     rc =
         algo_params_init(&l->params, kind, spec->rate, spec->burst, spec->concurrency, err, errlen);
@@ -135,10 +120,10 @@ static int policy_algorithm(policy_limit *l, const policy_spec *spec, char *err,
         return rc;
     l->cost = spec->cost == 0 ? 1 : spec->cost;
     if (l->cost > l->params.quota)
-        return policy_fail(err, errlen, -EINVAL,
-                           "cost: %" PRIu64 " exceeds the %s (%" PRIu64
-                           "): such a request could never be admitted",
-                           l->cost, kind == ALGO_GCRA ? "burst" : "rate's count", l->params.quota);
+        return err_set(err, errlen, -EINVAL,
+                       "cost: %" PRIu64 " exceeds the %s (%" PRIu64
+                       "): such a request could never be admitted",
+                       l->cost, kind == ALGO_GCRA ? "burst" : "rate's count", l->params.quota);
     return 0;
 }
 
@@ -158,8 +143,8 @@ static int policy_limit_build(policy_limit *l, const policy_spec *spec, char *er
         return rc;
     if (spec->header != NULL) {
         if (!policy_token_ok(spec->header))
-            return policy_fail(err, errlen, -EINVAL, "header: '%s' is not a valid header name",
-                               spec->header);
+            return err_set(err, errlen, -EINVAL, "header: '%s' is not a valid header name",
+                           spec->header);
         l->header = strdup(spec->header);
         if (l->header == NULL)
             return -ENOMEM;
@@ -176,14 +161,14 @@ int policy_add_limit(limit_policy *p, const policy_spec *spec, char *err, size_t
     int rc;
 
     if (!policy_name_ok(spec->name))
-        return policy_fail(err, errlen, -EINVAL,
-                           "name: '%s' must be 1 to %d letters, digits, '.', '_' or '-'",
-                           spec->name == NULL ? "" : spec->name, SCOPE_NAME_MAX);
+        return err_set(err, errlen, -EINVAL,
+                       "name: '%s' must be 1 to %d letters, digits, '.', '_' or '-'",
+                       spec->name == NULL ? "" : spec->name, SCOPE_NAME_MAX);
     if (policy_find(p, spec->name) != NULL)
-        return policy_fail(err, errlen, -EINVAL, "name: '%s' is already used by another limit",
-                           spec->name);
+        return err_set(err, errlen, -EINVAL, "name: '%s' is already used by another limit",
+                       spec->name);
     if (p->n == POLICY_MAX_LIMITS)
-        return policy_fail(err, errlen, -E2BIG, "limits: at most %d per policy", POLICY_MAX_LIMITS);
+        return err_set(err, errlen, -E2BIG, "limits: at most %d per policy", POLICY_MAX_LIMITS);
     l = calloc(1, sizeof(*l));
     if (l == NULL)
         return -ENOMEM;
@@ -191,8 +176,8 @@ int policy_add_limit(limit_policy *p, const policy_spec *spec, char *err, size_t
     if (rc != 0)
         goto err;
     if (l->params.kind == ALGO_CONCURRENCY && p->nholds == POLICY_MAX_HOLDS) {
-        rc = policy_fail(err, errlen, -E2BIG, "concurrency: at most %d concurrency caps per policy",
-                         POLICY_MAX_HOLDS);
+        rc = err_set(err, errlen, -E2BIG, "concurrency: at most %d concurrency caps per policy",
+                     POLICY_MAX_HOLDS);
         goto err;
     }
     if (l->params.kind == ALGO_CONCURRENCY)
@@ -201,7 +186,7 @@ int policy_add_limit(limit_policy *p, const policy_spec *spec, char *err, size_t
     return 0;
 err:
     if (rc == -ENOMEM)
-        policy_fail(err, errlen, rc, "out of memory");
+        err_set(err, errlen, rc, "out of memory");
     policy_limit_free(l);
     return rc;
 }

@@ -10,6 +10,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "core/err.h"
+
 #define SCOPE_ABSENT 0xfe /* length byte: the request lacks this part */
 #define SCOPE_DIGEST 0xff /* length byte: 16 bytes of digest follow */
 
@@ -22,21 +24,6 @@ static const struct {
     {"client", SCOPE_CLIENT, 'c'}, {"user", SCOPE_USER, 'u'}, {"org", SCOPE_ORG, 'o'},
     {"header", SCOPE_HEADER, 'h'}, {"path", SCOPE_PATH, 'p'},
 };
-
-static int scope_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int scope_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
 
 /* RFC 9110 token characters, what a header name is made of. */
 static bool scope_tchar(char c)
@@ -59,30 +46,31 @@ static int scope_part_parse(scope_part *part, const char *item, const limit_patt
         if (strlen(scope_names[k].name) == len && strncmp(scope_names[k].name, item, len) == 0)
             break;
     if (k == sizeof(scope_names) / sizeof(scope_names[0]))
-        return scope_fail(err, errlen,
-                          "scope: unknown '%s', expected global, ip, token, client, user, org, "
-                          "header:NAME or path:NAME",
-                          item);
+        return err_set(err, errlen, -EINVAL,
+                       "scope: unknown '%s', expected global, ip, token, client, user, org, "
+                       "header:NAME or path:NAME",
+                       item);
     part->kind = scope_names[k].kind;
     part->tag = scope_names[k].tag;
     part->capture = -1;
     if (part->kind != SCOPE_HEADER && part->kind != SCOPE_PATH) {
         if (colon != NULL)
-            return scope_fail(err, errlen, "scope: '%s' takes no ':NAME'", item);
+            return err_set(err, errlen, -EINVAL, "scope: '%s' takes no ':NAME'", item);
         return 0;
     }
     if (colon == NULL || colon[1] == '\0')
-        return scope_fail(err, errlen, "scope: '%s' needs a name, e.g. %s:%s", item,
-                          scope_names[k].name, part->kind == SCOPE_HEADER ? "X-Api-Key" : "id");
+        return err_set(err, errlen, -EINVAL, "scope: '%s' needs a name, e.g. %s:%s", item,
+                       scope_names[k].name, part->kind == SCOPE_HEADER ? "X-Api-Key" : "id");
     if (part->kind == SCOPE_HEADER) {
         for (const char *c = colon + 1; *c != '\0'; c++)
             if (!scope_tchar(*c))
-                return scope_fail(err, errlen, "scope: '%s' is not a valid header name", colon + 1);
+                return err_set(err, errlen, -EINVAL, "scope: '%s' is not a valid header name",
+                               colon + 1);
     } else {
         part->capture = pattern_capture(path, colon + 1, strlen(colon + 1));
         if (part->capture < 0)
-            return scope_fail(err, errlen, "scope: path:%s names no capture {%s} in '%s'",
-                              colon + 1, colon + 1, path->src);
+            return err_set(err, errlen, -EINVAL, "scope: path:%s names no capture {%s} in '%s'",
+                           colon + 1, colon + 1, path->src);
     }
     part->name = strdup(colon + 1);
     part->name_len = strlen(colon + 1);
@@ -114,9 +102,9 @@ int scope_init(limit_scope *sc, const char *const *items, size_t n, const limit_
         return 0;
     }
     if (n > SCOPE_MAX_PARTS)
-        return scope_fail(err, errlen, "scope: more than %d parts", SCOPE_MAX_PARTS);
+        return err_set(err, errlen, -EINVAL, "scope: more than %d parts", SCOPE_MAX_PARTS);
     if (items == NULL)
-        return scope_fail(err, errlen, "scope: %zu parts announced, none given", n);
+        return err_set(err, errlen, -EINVAL, "scope: %zu parts announced, none given", n);
     for (size_t i = 0; i < n; i++) {
         rc = scope_part_parse(&sc->parts[i], items[i], path, err, errlen);
         sc->n = i + 1;
@@ -124,7 +112,7 @@ int scope_init(limit_scope *sc, const char *const *items, size_t n, const limit_
             goto err;
         for (size_t j = 0; j < i; j++) {
             if (scope_same(&sc->parts[i], &sc->parts[j])) {
-                rc = scope_fail(err, errlen, "scope: '%s' appears twice", items[i]);
+                rc = err_set(err, errlen, -EINVAL, "scope: '%s' appears twice", items[i]);
                 goto err;
             }
         }
@@ -132,7 +120,8 @@ int scope_init(limit_scope *sc, const char *const *items, size_t n, const limit_
     if (n > 1) {
         for (size_t i = 0; i < n; i++) {
             if (sc->parts[i].kind == SCOPE_GLOBAL) {
-                rc = scope_fail(err, errlen, "scope: global cannot be combined with other parts");
+                rc = err_set(err, errlen, -EINVAL,
+                             "scope: global cannot be combined with other parts");
                 goto err;
             }
         }

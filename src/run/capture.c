@@ -14,26 +14,13 @@
 #include <string.h>
 #include <strings.h>
 
-static int capture_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int capture_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
+#include "core/err.h"
 
 /* A path error: `"PATH": MESSAGE (column N)`. */
 static int capture_path_fail(capture *c, const char *at, const char *msg, char *err, size_t errlen)
 {
-    capture_fail(err, errlen, -EINVAL, "\"%s\": %s (column %zu)", c->text, msg,
-                 (size_t)(at - c->text) + 1);
+    err_set(err, errlen, -EINVAL, "\"%s\": %s (column %zu)", c->text, msg,
+            (size_t)(at - c->text) + 1);
     capture_free(c);
     return -EINVAL;
 }
@@ -148,11 +135,11 @@ int capture_init_header(capture *c, const char *name, char *err, size_t errlen)
     memset(c, 0, sizeof(*c));
     c->kind = CAPTURE_HEADER;
     if (*name == '\0')
-        return capture_fail(err, errlen, -EINVAL, "empty header name");
+        return err_set(err, errlen, -EINVAL, "empty header name");
     for (const char *p = name; *p != '\0'; p++) {
         if (!isalnum((unsigned char)*p) && strchr("!#$%&'*+-.^_`|~", *p) == NULL)
-            return capture_fail(err, errlen, -EINVAL, "\"%s\": '%c' cannot appear in a header name",
-                                name, *p);
+            return err_set(err, errlen, -EINVAL, "\"%s\": '%c' cannot appear in a header name",
+                           name, *p);
     }
     c->text = strdup(name);
     return c->text == NULL ? -ENOMEM : 0;
@@ -240,33 +227,33 @@ int capture_json(const capture *c, const json_t *root, buf *out, char *err, size
     int rc;
 
     if (v == NULL)
-        return capture_fail(err, errlen, -ENOENT, "%s: the response body is not JSON", t);
+        return err_set(err, errlen, -ENOENT, "%s: the response body is not JSON", t);
     for (size_t i = 0; i < c->nsegs; i++) {
         const struct capture_seg *s = &c->segs[i];
         int at = (int)(i == 0 ? 1 : c->segs[i - 1].end); /* the path up to v */
 
         if (s->key != NULL) {
             if (!json_is_object(v))
-                return capture_fail(err, errlen, -ENOENT, "%.*s: %.*s is %s, not an object",
-                                    (int)s->end, t, at, t, capture_type(v));
+                return err_set(err, errlen, -ENOENT, "%.*s: %.*s is %s, not an object", (int)s->end,
+                               t, at, t, capture_type(v));
             v = json_object_getn(v, s->key, s->len);
             if (v == NULL)
-                return capture_fail(err, errlen, -ENOENT, "%.*s: no key '%.*s' in %.*s",
-                                    (int)s->end, t, (int)s->len, s->key, at, t);
+                return err_set(err, errlen, -ENOENT, "%.*s: no key '%.*s' in %.*s", (int)s->end, t,
+                               (int)s->len, s->key, at, t);
         } else {
             size_t n;
             int64_t idx = s->index;
 
             if (!json_is_array(v))
-                return capture_fail(err, errlen, -ENOENT, "%.*s: %.*s is %s, not an array",
-                                    (int)s->end, t, at, t, capture_type(v));
+                return err_set(err, errlen, -ENOENT, "%.*s: %.*s is %s, not an array", (int)s->end,
+                               t, at, t, capture_type(v));
             n = json_array_size(v);
             if (idx < 0)
                 idx += (int64_t)n;
             if (idx < 0 || (uint64_t)idx >= n)
-                return capture_fail(err, errlen, -ENOENT,
-                                    "%.*s: index %lld is out of range (the array has %zu elements)",
-                                    (int)s->end, t, (long long)s->index, n);
+                return err_set(err, errlen, -ENOENT,
+                               "%.*s: index %lld is out of range (the array has %zu elements)",
+                               (int)s->end, t, (long long)s->index, n);
             v = json_array_get(v, (size_t)idx);
         }
     }
@@ -274,9 +261,9 @@ int capture_json(const capture *c, const json_t *root, buf *out, char *err, size
     if (rc < 0)
         out->len = before;
     if (rc == -ENOENT)
-        return capture_fail(err, errlen, rc, "%s is null", t);
+        return err_set(err, errlen, rc, "%s is null", t);
     if (rc < 0)
-        return capture_fail(err, errlen, rc, "%s: value too large", t);
+        return err_set(err, errlen, rc, "%s: value too large", t);
     return 0;
 }
 
@@ -299,7 +286,7 @@ int capture_header_value(const capture *c, const capture_header *h, size_t n, bu
         while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
             len--;
         rc = buf_append(out, v, len);
-        return rc < 0 ? capture_fail(err, errlen, rc, "header '%s': value too large", c->text) : 0;
+        return rc < 0 ? err_set(err, errlen, rc, "header '%s': value too large", c->text) : 0;
     }
-    return capture_fail(err, errlen, -ENOENT, "no header '%s' in the response", c->text);
+    return err_set(err, errlen, -ENOENT, "no header '%s' in the response", c->text);
 }

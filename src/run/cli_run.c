@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/err.h"
 #include "run/plan_load.h"
 
 const char run_cli_usage[] =
@@ -110,19 +111,6 @@ typedef struct run_args {
     const char *plan_path;
 } run_args;
 
-static int run_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int run_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
-
 static int run_unknown(const char *arg, char *err, size_t errlen)
 {
     const char *names[F_COUNT + 1];
@@ -133,8 +121,9 @@ static int run_unknown(const char *arg, char *err, size_t errlen)
     names[F_COUNT] = NULL;
     hint = arg[1] == '-' ? config_suggest(names, arg + 2) : NULL;
     if (hint != NULL)
-        return run_fail(err, errlen, "unknown option '%s' (did you mean '--%s'?)", arg, hint);
-    return run_fail(err, errlen, "unknown option '%s' (see tollgate run --help)", arg);
+        return err_set(err, errlen, -EINVAL, "unknown option '%s' (did you mean '--%s'?)", arg,
+                       hint);
+    return err_set(err, errlen, -EINVAL, "unknown option '%s' (see tollgate run --help)", arg);
 }
 
 static int run_push(const char ***list, size_t *n, const char *v)
@@ -184,8 +173,9 @@ static int run_read_args(int argc, char **argv, run_args *a, char *err, size_t e
 
         if (options_end || arg[0] != '-' || arg[1] == '\0') {
             if (a->plan_path != NULL)
-                return run_fail(err, errlen, "unexpected argument '%s' (the plan file is '%s')",
-                                arg, a->plan_path);
+                return err_set(err, errlen, -EINVAL,
+                               "unexpected argument '%s' (the plan file is '%s')", arg,
+                               a->plan_path);
             a->plan_path = arg;
             continue;
         }
@@ -197,11 +187,11 @@ static int run_read_args(int argc, char **argv, run_args *a, char *err, size_t e
         if (f < 0)
             return run_unknown(arg, err, errlen);
         if (run_flags[f].hint == NULL && v != NULL)
-            return run_fail(err, errlen, "--%s takes no value", run_flags[f].name);
+            return err_set(err, errlen, -EINVAL, "--%s takes no value", run_flags[f].name);
         if (run_flags[f].hint != NULL && v == NULL) {
             if (i + 1 >= argc)
-                return run_fail(err, errlen, "--%s: missing value, expected %s", run_flags[f].name,
-                                run_flags[f].hint);
+                return err_set(err, errlen, -EINVAL, "--%s: missing value, expected %s",
+                               run_flags[f].name, run_flags[f].hint);
             v = argv[++i];
         }
         if (f == F_HEADER || f == F_THRESHOLD) {
@@ -209,7 +199,7 @@ static int run_read_args(int argc, char **argv, run_args *a, char *err, size_t e
                          f == F_HEADER ? &a->nheaders : &a->nthresholds, v) < 0)
                 return -ENOMEM;
         } else if (a->val[f] != NULL) {
-            return run_fail(err, errlen, "--%s given twice", run_flags[f].name);
+            return err_set(err, errlen, -EINVAL, "--%s given twice", run_flags[f].name);
         }
         a->val[f] = v != NULL ? v : "";
     }
@@ -229,8 +219,8 @@ static int run_uint(const run_args *a, int f, uint64_t min, uint64_t max, uint64
     errno = 0;
     v = strtoull(s, &end, 10);
     if (!isdigit((unsigned char)s[0]) || *end != '\0' || errno != 0 || v < min || v > max)
-        return run_fail(err, errlen, "--%s: \"%s\": expected %s", run_flags[f].name, s,
-                        run_flags[f].hint);
+        return err_set(err, errlen, -EINVAL, "--%s: \"%s\": expected %s", run_flags[f].name, s,
+                       run_flags[f].hint);
     *out = v;
     return 0;
 }
@@ -242,9 +232,10 @@ static int run_duration(const run_args *a, int f, uint64_t *out, char *err, size
     if (a->val[f] == NULL)
         return 0;
     if (units_parse_duration(a->val[f], out, msg, sizeof(msg)) < 0)
-        return run_fail(err, errlen, "--%s: %s", run_flags[f].name, msg);
+        return err_set(err, errlen, -EINVAL, "--%s: %s", run_flags[f].name, msg);
     if (f == F_DURATION && *out == 0)
-        return run_fail(err, errlen, "--duration: \"%s\": expected a duration above 0", a->val[f]);
+        return err_set(err, errlen, -EINVAL, "--duration: \"%s\": expected a duration above 0",
+                       a->val[f]);
     return 0;
 }
 
@@ -261,10 +252,10 @@ static int run_tmpl(tmpl *t, int f, const char *text, char *err, size_t errlen)
     if (rc < 0 || tmpl_var_count(t) == 0)
         return rc;
     v = tmpl_var(t, 0, &len);
-    return run_fail(err, errlen,
-                    "--%s: '{{%.*s}}' is not a built-in (uuid, iteration, vu, now_ms, "
-                    "random_int(a,b)), and the quick form has no captures or data file",
-                    run_flags[f].name, (int)len, v);
+    return err_set(err, errlen, -EINVAL,
+                   "--%s: '{{%.*s}}' is not a built-in (uuid, iteration, vu, now_ms, "
+                   "random_int(a,b)), and the quick form has no captures or data file",
+                   run_flags[f].name, (int)len, v);
 }
 
 static int run_headers(const run_args *a, plan_step *st, char *err, size_t errlen)
@@ -275,7 +266,7 @@ static int run_headers(const run_args *a, plan_step *st, char *err, size_t errle
         int rc;
 
         if (colon == NULL || colon == h)
-            return run_fail(err, errlen, "--header: \"%s\": expected 'Name: value'", h);
+            return err_set(err, errlen, -EINVAL, "--header: \"%s\": expected 'Name: value'", h);
         nh = realloc(st->headers, (st->nheaders + 1) * sizeof(*nh));
         if (nh == NULL)
             return -ENOMEM;
@@ -287,8 +278,8 @@ static int run_headers(const run_args *a, plan_step *st, char *err, size_t errle
             return -ENOMEM;
         st->nheaders++;
         if (!plan_is_token(nh->name))
-            return run_fail(err, errlen, "--header: \"%s\": '%s' is not a valid header name", h,
-                            nh->name);
+            return err_set(err, errlen, -EINVAL,
+                           "--header: \"%s\": '%s' is not a valid header name", h, nh->name);
         for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
             ;
         rc = run_tmpl(&nh->value, F_HEADER, v, err, errlen);
@@ -319,21 +310,22 @@ static int run_body(const run_args *a, plan_step *st, char *err, size_t errlen)
     if (rc == -ENOMEM)
         return rc;
     if (rc == -EISDIR)
-        return run_fail(err, errlen, "--body: '%s' is not a regular file", st->body_file);
+        return err_set(err, errlen, -EINVAL, "--body: '%s' is not a regular file", st->body_file);
     if (rc < 0)
-        return run_fail(err, errlen, "--body: cannot read '%s': %s", st->body_file, strerror(-rc));
+        return err_set(err, errlen, -EINVAL, "--body: cannot read '%s': %s", st->body_file,
+                       strerror(-rc));
     if (memchr(data, '\0', len) != NULL) {
         free(data);
-        return run_fail(err, errlen, "--body: '%s' contains a NUL byte", st->body_file);
+        return err_set(err, errlen, -EINVAL, "--body: '%s' contains a NUL byte", st->body_file);
     }
     rc = plan_tmpl_from_text(&st->body, "--body", data != NULL ? data : "", err, errlen);
     free(data);
     if (rc == 0 && tmpl_var_count(&st->body) > 0) {
         tmpl_free(&st->body);
-        return run_fail(err, errlen,
-                        "--body: '%s' uses variables, and the quick form has no captures or data "
-                        "file",
-                        st->body_file);
+        return err_set(err, errlen, -EINVAL,
+                       "--body: '%s' uses variables, and the quick form has no captures or data "
+                       "file",
+                       st->body_file);
     }
     return rc;
 }
@@ -346,15 +338,16 @@ static int run_executor(const run_args *a, plan_scenario *s, char *err, size_t e
     int rc;
 
     if ((a->val[F_RATE] == NULL) == (a->val[F_VUS] == NULL))
-        return run_fail(err, errlen,
-                        "the quick form needs one of --rate (open model) or --vus "
-                        "(closed model)");
+        return err_set(err, errlen, -EINVAL,
+                       "the quick form needs one of --rate (open model) or --vus "
+                       "(closed model)");
     if (a->val[F_DURATION] == NULL)
-        return run_fail(err, errlen, "the quick form needs --duration (e.g. --duration 30s)");
+        return err_set(err, errlen, -EINVAL,
+                       "the quick form needs --duration (e.g. --duration 30s)");
     if (a->val[F_RAMP_UP] != NULL && a->val[F_VUS] == NULL)
-        return run_fail(err, errlen, "--ramp-up: only with --vus");
+        return err_set(err, errlen, -EINVAL, "--ramp-up: only with --vus");
     if (a->val[F_MAX_IN_FLIGHT] != NULL && a->val[F_RATE] == NULL)
-        return run_fail(err, errlen, "--max-in-flight: only with --rate");
+        return err_set(err, errlen, -EINVAL, "--max-in-flight: only with --rate");
     rc = run_duration(a, F_DURATION, &dur, err, errlen);
     if (rc == 0)
         rc = run_duration(a, F_RAMP_UP, &ramp, err, errlen);
@@ -366,7 +359,7 @@ static int run_executor(const run_args *a, plan_scenario *s, char *err, size_t e
         return rc;
     if (a->val[F_RATE] != NULL) {
         if (units_parse_rate(a->val[F_RATE], &s->rate, msg, sizeof(msg)) < 0)
-            return run_fail(err, errlen, "--rate: %s", msg);
+            return err_set(err, errlen, -EINVAL, "--rate: %s", msg);
         s->executor = PLAN_EXEC_CONSTANT_ARRIVAL_RATE;
         s->duration_ns = dur;
         s->arrivals = SCHED_ARRIVALS_UNIFORM;
@@ -399,7 +392,7 @@ static int run_quick(const run_args *a, plan *p, char *err, size_t errlen)
     if (rc < 0)
         return rc;
     if (url_parse(&u, a->val[F_URL], msg, sizeof(msg)) < 0)
-        return run_fail(err, errlen, "--url: %s", msg);
+        return err_set(err, errlen, -EINVAL, "--url: %s", msg);
     snprintf(origin, sizeof(origin), "%s://%s", u.scheme, u.host_header);
     rc = url_parse(&o, origin, err, errlen);
     if (rc == 0) {
@@ -429,8 +422,8 @@ static int run_quick(const run_args *a, plan *p, char *err, size_t errlen)
     plan_step_expect_default(st);
     rc = run_executor(a, s, err, errlen);
     if (rc == 0 && a->val[F_METHOD] != NULL && !plan_is_token(a->val[F_METHOD]))
-        rc = run_fail(err, errlen, "--method: \"%s\": expected %s", a->val[F_METHOD],
-                      run_flags[F_METHOD].hint);
+        rc = err_set(err, errlen, -EINVAL, "--method: \"%s\": expected %s", a->val[F_METHOD],
+                     run_flags[F_METHOD].hint);
     if (rc < 0)
         goto out;
     st->method = strdup(a->val[F_METHOD] != NULL ? a->val[F_METHOD]
@@ -479,7 +472,7 @@ static int run_apply(const run_args *a, plan *p, char *err, size_t errlen)
     p->thresholds = t;
     for (size_t i = 0; i < a->nthresholds; i++) {
         if (threshold_parse(&t[p->nthresholds], a->thresholds[i], msg, sizeof(msg)) < 0)
-            return run_fail(err, errlen, "--threshold: %s", msg);
+            return err_set(err, errlen, -EINVAL, "--threshold: %s", msg);
         p->nthresholds++;
     }
     return 0;
@@ -508,9 +501,9 @@ int run_cli_parse(int argc, char **argv, run_options *opts, plan *p, char *err, 
     if (a.plan_path != NULL) {
         for (int f = F_URL; f < F_COUNT; f++) {
             if (a.val[f] != NULL) {
-                rc = run_fail(err, errlen,
-                              "--%s: only in the quick form (with --url, without a plan file)",
-                              run_flags[f].name);
+                rc = err_set(err, errlen, -EINVAL,
+                             "--%s: only in the quick form (with --url, without a plan file)",
+                             run_flags[f].name);
                 goto out;
             }
         }
@@ -520,7 +513,8 @@ int run_cli_parse(int argc, char **argv, run_options *opts, plan *p, char *err, 
     } else if (a.val[F_URL] != NULL) {
         rc = run_quick(&a, p, err, errlen);
     } else {
-        rc = run_fail(err, errlen, "expected a plan file or --url (see tollgate run --help)");
+        rc = err_set(err, errlen, -EINVAL,
+                     "expected a plan file or --url (see tollgate run --help)");
     }
     if (rc == 0)
         rc = run_apply(&a, p, err, errlen);

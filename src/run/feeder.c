@@ -11,20 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int feeder_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int feeder_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
+#include "core/err.h"
 
 static int feeder_push(feeder *f, size_t *cap, size_t n, size_t off, size_t len)
 {
@@ -54,13 +41,13 @@ static int feeder_header(feeder *f, size_t line, char *err, size_t errlen)
         const char *name = f->data + f->cells[c].off;
 
         if (f->cells[c].len == 0)
-            return feeder_fail(err, errlen, -EINVAL, "%s:%zu: column %zu has no name", f->name,
-                               line, c + 1);
+            return err_set(err, errlen, -EINVAL, "%s:%zu: column %zu has no name", f->name, line,
+                           c + 1);
         for (size_t k = 0; k < c; k++) {
             if (strcmp(name, f->data + f->cells[k].off) == 0)
-                return feeder_fail(err, errlen, -EINVAL,
-                                   "%s:%zu: column '%s' appears twice (columns %zu and %zu)",
-                                   f->name, line, name, k + 1, c + 1);
+                return err_set(err, errlen, -EINVAL,
+                               "%s:%zu: column '%s' appears twice (columns %zu and %zu)", f->name,
+                               line, name, k + 1, c + 1);
         }
     }
     return 0;
@@ -89,8 +76,8 @@ static int feeder_parse_data(feeder *f, size_t len, char *err, size_t errlen)
 
                 for (r++;; r++) {
                     if (r >= len)
-                        return feeder_fail(err, errlen, -EINVAL,
-                                           "%s:%zu: unterminated quoted field", f->name, open);
+                        return err_set(err, errlen, -EINVAL, "%s:%zu: unterminated quoted field",
+                                       f->name, open);
                     if (d[r] == '"') {
                         if (r + 1 < len && d[r + 1] == '"') {
                             d[w++] = d[r++];
@@ -103,16 +90,16 @@ static int feeder_parse_data(feeder *f, size_t len, char *err, size_t errlen)
                     d[w++] = d[r];
                 }
                 if (r < len && d[r] != ',' && !feeder_eol(d, r, len))
-                    return feeder_fail(err, errlen, -EINVAL,
-                                       "%s:%zu: unexpected '%c' after a closing quote", f->name,
-                                       line, d[r]);
+                    return err_set(err, errlen, -EINVAL,
+                                   "%s:%zu: unexpected '%c' after a closing quote", f->name, line,
+                                   d[r]);
             } else {
                 for (; r < len && d[r] != ',' && !feeder_eol(d, r, len); r++) {
                     if (d[r] == '"')
-                        return feeder_fail(err, errlen, -EINVAL,
-                                           "%s:%zu: '\"' inside an unquoted field (quote the "
-                                           "field and double the quote: \"\")",
-                                           f->name, line);
+                        return err_set(err, errlen, -EINVAL,
+                                       "%s:%zu: '\"' inside an unquoted field (quote the "
+                                       "field and double the quote: \"\")",
+                                       f->name, line);
                     d[w++] = d[r];
                 }
             }
@@ -143,18 +130,17 @@ static int feeder_parse_data(feeder *f, size_t len, char *err, size_t errlen)
             if (rc < 0)
                 return rc;
         } else if (fields != f->ncols) {
-            return feeder_fail(err, errlen, -EINVAL,
-                               "%s:%zu: %zu field%s, expected %zu as in the header", f->name,
-                               rec_line, fields, fields == 1 ? "" : "s", f->ncols);
+            return err_set(err, errlen, -EINVAL,
+                           "%s:%zu: %zu field%s, expected %zu as in the header", f->name, rec_line,
+                           fields, fields == 1 ? "" : "s", f->ncols);
         }
     }
     if (f->ncols == 0)
-        return feeder_fail(err, errlen, -EINVAL, "%s:1: empty file, expected a header row",
-                           f->name);
+        return err_set(err, errlen, -EINVAL, "%s:1: empty file, expected a header row", f->name);
     f->nrows = n / f->ncols - 1;
     if (f->nrows == 0)
-        return feeder_fail(err, errlen, -EINVAL, "%s:%zu: no data rows after the header", f->name,
-                           line);
+        return err_set(err, errlen, -EINVAL, "%s:%zu: no data rows after the header", f->name,
+                       line);
     return 0;
 }
 
@@ -192,7 +178,7 @@ int feeder_load(feeder *f, const char *path, size_t max_bytes, char *err, size_t
     fp = fopen(path, "rb");
     if (fp == NULL) {
         rc = -errno;
-        return feeder_fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
+        return err_set(err, errlen, rc, "%s: %s", path, strerror(-rc));
     }
     for (;;) {
         size_t got;
@@ -211,15 +197,15 @@ int feeder_load(feeder *f, const char *path, size_t max_bytes, char *err, size_t
         got = fread(data + len, 1, cap - len, fp);
         len += got;
         if (len > max_bytes) {
-            rc = feeder_fail(err, errlen, -EFBIG, "%s: larger than the feeder limit of %zu bytes",
-                             path, max_bytes);
+            rc = err_set(err, errlen, -EFBIG, "%s: larger than the feeder limit of %zu bytes", path,
+                         max_bytes);
             goto out;
         }
         if (got == 0)
             break;
     }
     if (ferror(fp)) {
-        rc = feeder_fail(err, errlen, -EIO, "%s: read error", path);
+        rc = err_set(err, errlen, -EIO, "%s: read error", path);
         goto out;
     }
     rc = feeder_parse(f, path, data, len, err, errlen);

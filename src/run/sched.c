@@ -12,22 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
+
 typedef unsigned __int128 u128;
-
-static int sched_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int sched_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
 
 /* floor(a * b / c) and ceil(a * b / c), c > 0; the results used here fit. */
 static uint64_t sched_muldiv(uint64_t a, uint64_t b, uint64_t c)
@@ -60,9 +47,9 @@ int sched_vus_init_constant(sched_vus *s, uint32_t vus, uint64_t duration_ns, ch
 
     memset(s, 0, sizeof(*s));
     if (vus == 0)
-        return sched_fail(err, errlen, "constant-vus: vus must be at least 1");
+        return err_set(err, errlen, -EINVAL, "constant-vus: vus must be at least 1");
     if (duration_ns == 0)
-        return sched_fail(err, errlen, "constant-vus: duration must be greater than zero");
+        return err_set(err, errlen, -EINVAL, "constant-vus: duration must be greater than zero");
     return sched_vus_init_ramping(s, vus, &stage, 1, err, errlen);
 }
 
@@ -71,18 +58,18 @@ int sched_vus_init_ramping(sched_vus *s, uint32_t start_vus, const sched_stage *
 {
     memset(s, 0, sizeof(*s));
     if (n == 0)
-        return sched_fail(err, errlen, "ramping-vus: stages must have at least one stage");
+        return err_set(err, errlen, -EINVAL, "ramping-vus: stages must have at least one stage");
     s->start_vus = start_vus;
     s->max_vus = start_vus;
     for (size_t i = 0; i < n; i++) {
         if (__builtin_add_overflow(s->duration_ns, stages[i].duration_ns, &s->duration_ns) ||
             s->duration_ns == SCHED_END)
-            return sched_fail(err, errlen, "ramping-vus: stages: total duration too large");
+            return err_set(err, errlen, -EINVAL, "ramping-vus: stages: total duration too large");
         if (stages[i].target > s->max_vus)
             s->max_vus = stages[i].target;
     }
     if (s->duration_ns == 0)
-        return sched_fail(err, errlen, "ramping-vus: the stages' total duration is zero");
+        return err_set(err, errlen, -EINVAL, "ramping-vus: the stages' total duration is zero");
     s->stages = malloc(n * sizeof(*stages));
     if (s->stages == NULL)
         return -ENOMEM;
@@ -227,13 +214,14 @@ uint64_t sched_ctt_next(const sched_ctt *c, uint64_t *last, uint64_t now, uint32
 int sched_tg_check(const sched_thread_group *tg, char *err, size_t errlen)
 {
     if (tg->threads == 0)
-        return sched_fail(err, errlen, "thread-group: threads must be at least 1");
+        return err_set(err, errlen, -EINVAL, "thread-group: threads must be at least 1");
     if (tg->loops == 0 && tg->duration_ns == 0)
-        return sched_fail(err, errlen, "thread-group: needs loops or duration (or both)");
+        return err_set(err, errlen, -EINVAL, "thread-group: needs loops or duration (or both)");
     if (tg->ctt.rate.count != 0 && tg->ctt.rate.period_ns == 0)
-        return sched_fail(err, errlen, "thread-group: constant_throughput: the rate has no period");
+        return err_set(err, errlen, -EINVAL,
+                       "thread-group: constant_throughput: the rate has no period");
     if (tg->ctt.per != SCHED_CTT_THIS_THREAD && tg->ctt.per != SCHED_CTT_ALL_ACTIVE_THREADS)
-        return sched_fail(err, errlen, "thread-group: constant_throughput: unknown per");
+        return err_set(err, errlen, -EINVAL, "thread-group: constant_throughput: unknown per");
     return 0;
 }
 
@@ -306,9 +294,10 @@ int sched_arrivals_init_ramping(sched_arrivals *it, units_rate start_rate,
 
     memset(it, 0, sizeof(*it));
     if (n == 0)
-        return sched_fail(err, errlen, "ramping-arrival-rate: stages must have at least one stage");
+        return err_set(err, errlen, -EINVAL,
+                       "ramping-arrival-rate: stages must have at least one stage");
     if (start_rate.count != 0 && start_rate.period_ns == 0)
-        return sched_fail(err, errlen, "ramping-arrival-rate: start_rate has no period");
+        return err_set(err, errlen, -EINVAL, "ramping-arrival-rate: start_rate has no period");
     it->segs = calloc(n, sizeof(*it->segs));
     if (it->segs == NULL)
         return -ENOMEM;
@@ -318,8 +307,8 @@ int sched_arrivals_init_ramping(sched_arrivals *it, units_rate start_rate,
 
         if (stages[i].target.count != 0 && stages[i].target.period_ns == 0) {
             sched_arrivals_free(it);
-            return sched_fail(err, errlen, "ramping-arrival-rate: stage %zu: rate has no period",
-                              i + 1);
+            return err_set(err, errlen, -EINVAL,
+                           "ramping-arrival-rate: stage %zu: rate has no period", i + 1);
         }
         g->start_ns = it->duration_ns;
         g->duration_ns = stages[i].duration_ns;
@@ -330,16 +319,16 @@ int sched_arrivals_init_ramping(sched_arrivals *it, units_rate start_rate,
         if (__builtin_add_overflow(it->duration_ns, g->duration_ns, &it->duration_ns) ||
             it->duration_ns == SCHED_END) {
             sched_arrivals_free(it);
-            return sched_fail(err, errlen, "ramping-arrival-rate: total duration too large");
+            return err_set(err, errlen, -EINVAL, "ramping-arrival-rate: total duration too large");
         }
         if (g->duration_ns > 0)
             it->total += sched_seg_area(g, g->duration_ns);
     }
     if (it->total <= 0.0) {
         sched_arrivals_free(it);
-        return sched_fail(err, errlen,
-                          "ramping-arrival-rate: no arrivals (every rate is zero "
-                          "or every stage is empty)");
+        return err_set(err, errlen, -EINVAL,
+                       "ramping-arrival-rate: no arrivals (every rate is zero "
+                       "or every stage is empty)");
     }
     it->kind = kind;
     it->nshards = 1;
@@ -357,9 +346,11 @@ int sched_arrivals_init_constant(sched_arrivals *it, units_rate rate, uint64_t d
 
     memset(it, 0, sizeof(*it));
     if (rate.count == 0 || rate.period_ns == 0)
-        return sched_fail(err, errlen, "constant-arrival-rate: rate must be greater than zero");
+        return err_set(err, errlen, -EINVAL,
+                       "constant-arrival-rate: rate must be greater than zero");
     if (duration_ns == 0)
-        return sched_fail(err, errlen, "constant-arrival-rate: duration must be greater than zero");
+        return err_set(err, errlen, -EINVAL,
+                       "constant-arrival-rate: duration must be greater than zero");
     rc = sched_arrivals_init_ramping(it, rate, &stage, 1, kind, seed, err, errlen);
     if (rc < 0)
         return rc;
