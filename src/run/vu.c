@@ -400,6 +400,17 @@ static void vu_step_next(vu *v, uint64_t now)
     vu_wait(v, now + think, vu_step_resume);
 }
 
+/* Ends the iteration for `why` (a request that cannot be built or a token
+ * that cannot be had). When that happens to a retry (after a restart whose
+ * capture found nothing, say), the logical request it belongs to was sent
+ * before: it is recorded as failed. */
+static void vu_fail(vu *v, const char *why, uint64_t now)
+{
+    if (v->attempts > 0)
+        vu_logical(v, false, RETRY_REASON_NONE, now);
+    vu_end(v, why);
+}
+
 /* Builds the request of the current step (with the token, if any). */
 static void vu_prepare(vu *v)
 {
@@ -419,7 +430,7 @@ static void vu_prepare(vu *v)
         if (fetch)
             oauth_fetcher_start(&w->fetchers[v->client % e->oauth.n]);
         if (st == OAUTH_FAILED) {
-            vu_end(v, err);
+            vu_fail(v, err, now);
             return;
         }
         if (st == OAUTH_WAIT) {
@@ -457,11 +468,7 @@ static void vu_prepare(vu *v)
                 snprintf(err, sizeof(err), "step '%s': out of memory building the request",
                          v->ps->name);
             }
-            /* A retry that cannot be built (a restart's capture found
-             * nothing) ends a logical request that was sent before. */
-            if (v->attempts > 0)
-                vu_logical(v, false, RETRY_REASON_NONE, now);
-            vu_end(v, err);
+            vu_fail(v, err, now);
             return;
         }
         v->req.data = buf_ptr(&v->out);

@@ -33,9 +33,10 @@
  *
  * When the iteration ends (or fails, or is interrupted) the VU tells its
  * executor (exec_iteration_done); a logical request still waiting for a
- * restart to come back to it is then recorded as failed. Once the worker is stopping, a VU sends
- * nothing new: an iteration waiting on a timer ends at once and one in
- * flight ends when its response arrives.
+ * restart to come back to it is then recorded as failed, and so is one whose
+ * retry could not be built (a variable a restart failed to capture). Once
+ * the worker is stopping, a VU sends nothing new: an iteration waiting on a
+ * timer ends at once and one in flight ends when its response arrives.
  */
 #ifndef TG_RUN_VU_H
 #define TG_RUN_VU_H

@@ -146,3 +146,31 @@ scenarios:
     assert gets[1].t - state["t429"] >= 1.0
     put = rep["steps"]["put"]["requests"]
     assert (put["logical"], put["logical_ok"], put["attempts"]) == (1, 1, 2)
+
+
+def test_restart_whose_read_finds_nothing_fails_the_update(tollgate, tmp_path):
+    # The second GET has no version: the PUT cannot be built again, so the
+    # iteration fails with the reason, and the update (sent once) counts as a
+    # failed logical request rather than vanishing from the report.
+    state = {"gets": 0}
+
+    def handler(req):
+        if req.method == "GET" and req.path == "/doc":
+            state["gets"] += 1
+            body = {"version": 1} if state["gets"] == 1 else {"gone": True}
+            return Resp(200, [("Content-Type", "application/json")], body)
+        if req.method == "GET":
+            return Resp(200)
+        return Resp(409)
+
+    with Server(handler) as srv:
+        plan = write_plan(tmp_path, PLAN.format(url=srv.url(), max_attempts=3))
+        r, rep = run_json(tollgate, tmp_path, [plan, "--threads", "1"])
+        assert r.returncode == 0, r.stderr
+        puts = srv.seen(lambda q: q.method == "PUT")
+    assert len(puts) == 1
+    put = rep["steps"]["put"]["requests"]
+    assert (put["logical"], put["logical_failed"], put["attempts"]) == (1, 1, 1)
+    assert rep["requests"]["iterations_failed"] == 1
+    [f] = rep["failures"]
+    assert "version" in f["reason"], f
