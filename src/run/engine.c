@@ -193,6 +193,7 @@ int engine_init(engine *e, const plan *p, const engine_opts *o, char *err, size_
         if (rc < 0)
             return rc;
         sgate_init(&e->gates[i]);
+        e->ngates = i + 1;
         need_tls |= p->targets[i].tls;
     }
     if (need_tls) {
@@ -265,6 +266,8 @@ void engine_free(engine *e)
     }
     if (e->has_auth)
         oauth_free(&e->oauth);
+    for (i = 0; i < e->ngates; i++)
+        sgate_free(&e->gates[i]);
     if (e->sync_ok) {
         pthread_mutex_destroy(&e->lock);
         pthread_cond_destroy(&e->cond);
@@ -463,7 +466,7 @@ static int worker_setup(worker *w)
         return rc;
     for (i = 0; i < e->oauth.n; i++)
         oauth_fetcher_init(&w->fetchers[i], &e->oauth, i, &w->pools[p->auth.token_target],
-                           &e->gates[p->auth.token_target], &w->lt, &w->rng);
+                           &e->gates[p->auth.token_target], &w->lt, &w->rng, &w->st);
     for (i = 0; i < p->nscenarios; i++) {
         rc = exec_init(&w->xs[i], w, &e->scs[i], w->errmsg, sizeof(w->errmsg));
         w->nxs = i + 1;

@@ -126,6 +126,7 @@ struct engine {
     struct sockaddr_storage *addrs; /* plan.ntargets */
     tls_ctx *tls;                   /* client context when a target is https */
     sgate *gates;                   /* plan.ntargets */
+    size_t ngates;                  /* gates initialized (sgate_init) */
     bool has_auth;
     oauth oauth;
     uint64_t run_start_ns;  /* monotonic */

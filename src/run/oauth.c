@@ -245,6 +245,12 @@ static void oauth_fetch_fail(oauth_fetcher *f, const char *why)
     oauth_fail(f->o, f->client, msg, looptime_now(f->lt));
 }
 
+static void oauth_fetch_count(oauth_fetcher *f, bool ok)
+{
+    if (f->st != NULL)
+        stats_add_token(f->st, ok);
+}
+
 static void oauth_fetch_done(pool_req *r, const pool_result *res)
 {
     oauth_fetcher *f = r->owner;
@@ -261,14 +267,17 @@ static void oauth_fetch_done(pool_req *r, const pool_result *res)
         uint64_t exp;
         if (oauth_parse_token(buf_ptr(&res->msg->body), res->msg->body.len, &root, &tok, &len, &exp,
                               why, sizeof(why)) < 0) {
+            oauth_fetch_count(f, false);
             oauth_fetch_fail(f, why);
             return;
         }
+        oauth_fetch_count(f, true);
         f->busy = false;
         oauth_store(f->o, f->client, tok, len, exp, now);
         json_decref(root);
         return;
     }
+    oauth_fetch_count(f, false);
     out.idempotent = false;
     if (res->msg != NULL) {
         out.kind = RETRY_OUTCOME_STATUS;
@@ -305,7 +314,9 @@ static void oauth_fetch_attempt(oauth_fetcher *f)
     int rc;
 
     if (wait > 0) {
-        looptime_timer_start(f->lt, &f->timer, now + wait);
+        /* Held by the gate: released within the window after it opens, like
+         * the VUs' sends (run/sgate.h). */
+        looptime_timer_start(f->lt, &f->timer, sgate_release(f->gate, now, f->rng));
         return;
     }
     f->req.data = buf_ptr(&f->bytes);
@@ -322,7 +333,7 @@ static void oauth_fetch_attempt(oauth_fetcher *f)
 }
 
 void oauth_fetcher_init(oauth_fetcher *f, oauth *o, size_t client, pool *pl, sgate *gate,
-                        looptime *lt, rng *r)
+                        looptime *lt, rng *r, stats *st)
 {
     memset(f, 0, sizeof(*f));
     f->o = o;
@@ -331,6 +342,7 @@ void oauth_fetcher_init(oauth_fetcher *f, oauth *o, size_t client, pool *pl, sga
     f->gate = gate;
     f->lt = lt;
     f->rng = r;
+    f->st = st;
     retry_policy_default(&f->policy, OAUTH_FETCH_ATTEMPTS);
     f->policy.on_errors |= RETRY_ON_TIMEOUT;
     f->policy.retry_non_idempotent = true; /* a token request creates nothing that matters */

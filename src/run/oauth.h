@@ -34,6 +34,7 @@
 #include "run/pool.h"
 #include "run/retry.h"
 #include "run/sgate.h"
+#include "run/stats.h"
 
 #define OAUTH_FAIL_HOLD_NS (1000000000ull) /* a failed fetch is reported for 1 s */
 #define OAUTH_ERR_MAX      200
@@ -114,6 +115,7 @@ typedef struct oauth_fetcher {
     sgate *gate; /* the token endpoint's gate */
     looptime *lt;
     rng *rng;
+    stats *st;           /* where token requests are counted, or NULL */
     retry_policy policy; /* up to 5 attempts on 429, 503, connect errors and timeouts */
     retry_request rr;
     pool_req req;
@@ -122,10 +124,11 @@ typedef struct oauth_fetcher {
     bool busy;
 } oauth_fetcher;
 
-/* Sets up a fetcher for client `client` of o. Borrows everything. Cannot
- * fail. */
+/* Sets up a fetcher for client `client` of o. Borrows everything. Every
+ * token request that ends (a response or a network error) is counted in st
+ * with stats_add_token, unless st is NULL. Cannot fail. */
 void oauth_fetcher_init(oauth_fetcher *f, oauth *o, size_t client, pool *pl, sgate *gate,
-                        looptime *lt, rng *r);
+                        looptime *lt, rng *r, stats *st);
 
 /* Starts a fetch (after oauth_get chose the caller). The outcome goes to the
  * shared cache (oauth_store or oauth_fail); waiting VUs see it when they ask

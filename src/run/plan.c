@@ -307,7 +307,8 @@ static int plan_read_scenario(plan_loader *l, const config_node *key, const conf
         return -ENOMEM;
     rc = plan_exec_read(l, node, s, index);
     if (rc == 0)
-        rc = plan_retry_read(l, config_map_get(l->doc, node, "retry"), &l->p->retry, &s->retry);
+        rc = plan_retry_read(l, config_map_get(l->doc, node, "retry"), &l->p->retry, &s->retry,
+                             NULL);
     if (rc == 0 && config_map_get(l->doc, node, "setup") != NULL)
         rc = plan_steps_read(l, config_map_get(l->doc, node, "setup"), "setup", s, &vars, &s->setup,
                              &s->nsetup);
@@ -367,7 +368,7 @@ static int plan_read(plan_loader *l, const char *default_name)
     if (rc == 0)
         rc = plan_read_thresholds(l, root);
     if (rc == 0)
-        rc = plan_retry_read(l, config_map_get(l->doc, root, "retry"), &none, &l->p->retry);
+        rc = plan_retry_read(l, config_map_get(l->doc, root, "retry"), &none, &l->p->retry, NULL);
     if (rc == 0)
         rc = plan_read_scenarios(l, root);
     if (rc == 0)

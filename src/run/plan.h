@@ -96,7 +96,10 @@ typedef struct plan_step {
     size_t ncaptures;
     uint64_t expect[(PLAN_STATUS_MAX + 64) / 64]; /* bit s: status s is ok; default 200..399 */
     uint64_t think_time_ns;                       /* pause after this step */
-    retry_policy retry; /* resolved: plan, then scenario, then step options */
+    retry_policy retry;  /* resolved: plan, then scenario, then step options */
+    bool restart;        /* retry.restart_from was given: */
+    size_t restart_from; /* a retry goes back to this step, an earlier one of the same list
+                          * (setup or steps), and comes back here through the steps between */
 } plan_step;
 
 typedef struct plan_scenario {

@@ -49,10 +49,12 @@ int plan_read_file(const char *path, char **out, size_t *len);
 int plan_auth_read(const plan_loader *l, const config_node *root);
 
 /* Reads a retry policy: *out starts as *parent and takes the options of
- * `node` (NULL: none; a mapping; or `off`). Errors name `where` ("retry",
- * "scenarios.x.retry"). Returns 0 or -EINVAL with a message in l->err. */
+ * `node` (NULL: none; a mapping; or `off`). `restart_from` is a step's
+ * option: when `restart` is not NULL (a step's section), *restart is set to
+ * its value node (NULL when absent), which the caller resolves; otherwise
+ * the key is an error. Returns 0 or -EINVAL with a message in l->err. */
 int plan_retry_read(const plan_loader *l, const config_node *node, const retry_policy *parent,
-                    retry_policy *out);
+                    retry_policy *out, const config_node **restart);
 
 /* Reads the executor options of scenario mapping `node` into *s (name,
  * executor, schedule, seed, graceful times). Returns 0, -EINVAL with a

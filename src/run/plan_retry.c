@@ -23,6 +23,7 @@ static const char *const retry_keys[] = {"on",
                                          "retry_after_max",
                                          "budget",
                                          "retry_non_idempotent",
+                                         "restart_from",
                                          NULL};
 
 /* Sets one option, putting the node's position in front of retry's message. */
@@ -89,13 +90,30 @@ static int retry_read_budget(const plan_loader *l, retry_policy *p, const config
     return rc;
 }
 
+/* `restart_from: STEP`: kept for the step reader, which knows the steps. */
+static int retry_read_restart(const plan_loader *l, const config_node *v,
+                              const config_node **restart)
+{
+    if (restart == NULL)
+        return config_error(l->doc, v, l->err, l->errlen,
+                            "restart_from: only a step's retry section can name a step to "
+                            "restart from");
+    if (!config_is_scalar(v) || config_is_null(v) || config_scalar(v)[0] == '\0')
+        return config_error(l->doc, v, l->err, l->errlen,
+                            "restart_from: expected the name of an earlier step");
+    *restart = v;
+    return 0;
+}
+
 int plan_retry_read(const plan_loader *l, const config_node *node, const retry_policy *parent,
-                    retry_policy *out)
+                    retry_policy *out, const config_node **restart)
 {
     char msg[CONFIG_ERRLEN];
     int rc = 0;
 
     *out = *parent;
+    if (restart != NULL)
+        *restart = NULL;
     if (node == NULL)
         return 0;
     if (config_is_scalar(node)) {
@@ -113,7 +131,9 @@ int plan_retry_read(const plan_loader *l, const config_node *node, const retry_p
         const char *key = config_scalar(config_map_key(l->doc, node, i));
         const config_node *v = config_map_value(l->doc, node, i);
 
-        if (strcmp(key, "on") == 0)
+        if (strcmp(key, "restart_from") == 0)
+            rc = retry_read_restart(l, v, restart);
+        else if (strcmp(key, "on") == 0)
             rc = retry_read_on(l, out, v);
         else if (strcmp(key, "budget") == 0)
             rc = retry_read_budget(l, out, v);

@@ -342,11 +342,64 @@ static int step_unique(const plan_loader *l, const config_node *node, const plan
     return 0;
 }
 
+/* The steps list being read, for restart_from: the steps before the one
+ * being read are loaded, the later ones are only YAML. */
+typedef struct step_list {
+    const config_node *seq; /* the YAML sequence */
+    const char *key;        /* "steps" or "setup" */
+    plan_step *steps;       /* steps[0 .. index) are read */
+    size_t index;           /* the step being read */
+} step_list;
+
+/* Resolves `retry: {restart_from: NAME}` (at node v) of step st, the
+ * list's step `index`, to an earlier step of the same list. */
+static int step_restart(const plan_loader *l, const config_node *v, const plan_scenario *s,
+                        const step_list *sl, plan_step *st)
+{
+    const char *name = config_scalar(v);
+    const char *other = strcmp(sl->key, "setup") == 0 ? "steps" : "setup";
+    const plan_step *ol = strcmp(sl->key, "setup") == 0 ? s->steps : s->setup;
+    size_t on = strcmp(sl->key, "setup") == 0 ? s->nsteps : s->nsetup;
+
+    for (size_t i = 0; i < sl->index; i++) {
+        if (strcmp(sl->steps[i].name, name) == 0) {
+            st->restart = true;
+            st->restart_from = i;
+            return 0;
+        }
+    }
+    if (strcmp(st->name, name) == 0)
+        return config_error(l->doc, v, l->err, l->errlen,
+                            "restart_from: \"%s\" is this step; name an earlier step of "
+                            "scenario '%s' (a plain retry sends this step again)",
+                            name, s->name);
+    for (size_t i = sl->index + 1; i < config_len(sl->seq); i++) {
+        const config_node *n = config_map_get(l->doc, config_seq_item(l->doc, sl->seq, i), "name");
+
+        if (n != NULL && config_is_scalar(n) && strcmp(config_scalar(n), name) == 0)
+            return config_error(l->doc, v, l->err, l->errlen,
+                                "restart_from: \"%s\" comes after step '%s'; a retry can only "
+                                "go back to an earlier step",
+                                name, st->name);
+    }
+    for (size_t i = 0; i < on; i++) {
+        if (ol[i].name != NULL && strcmp(ol[i].name, name) == 0)
+            return config_error(l->doc, v, l->err, l->errlen,
+                                "restart_from: \"%s\" is in the scenario's %s; a step can only "
+                                "restart from an earlier step of its own list (%s)",
+                                name, other, sl->key);
+    }
+    return config_error(l->doc, v, l->err, l->errlen,
+                        "restart_from: \"%s\": no earlier step of scenario '%s' has that name",
+                        name, s->name);
+}
+
 static int step_read(const plan_loader *l, const config_node *node, const plan_scenario *s,
-                     plan_vars *vars, plan_step *st)
+                     plan_vars *vars, const step_list *sl, plan_step *st)
 {
     step_check c = {l, vars, NULL, NULL};
     const char *name = NULL, *path = NULL;
+    const config_node *restart = NULL;
     int rc;
 
     if (!config_is_map(node))
@@ -381,7 +434,10 @@ static int step_read(const plan_loader *l, const config_node *node, const plan_s
     if (rc == 0)
         rc = plan_captures_read(l, node, st);
     if (rc == 0)
-        rc = plan_retry_read(l, config_map_get(l->doc, node, "retry"), &s->retry, &st->retry);
+        rc = plan_retry_read(l, config_map_get(l->doc, node, "retry"), &s->retry, &st->retry,
+                             &restart);
+    if (rc == 0 && restart != NULL)
+        rc = step_restart(l, restart, s, sl, st);
     if (rc == 0)
         rc = config_get_duration(l->doc, node, "think_time", &st->think_time_ns, l->err, l->errlen);
     for (size_t i = 0; i < st->ncaptures && rc == 0; i++)
@@ -400,8 +456,10 @@ int plan_steps_read(const plan_loader *l, const config_node *node, const char *k
     if (*steps == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < config_len(node) && rc == 0; i++) {
+        step_list sl = {node, key, *steps, i};
+
         (*n)++;
-        rc = step_read(l, config_seq_item(l->doc, node, i), s, vars, &(*steps)[i]);
+        rc = step_read(l, config_seq_item(l->doc, node, i), s, vars, &sl, &(*steps)[i]);
     }
     return rc;
 }

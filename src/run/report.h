@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hist.h"
 #include "run/stats.h"
 #include "run/threshold.h"
 
@@ -34,7 +35,9 @@ typedef struct report_meta {
     uint64_t start_wall_ns;      /* epoch ns of the run start */
     const threshold *thresholds; /* parsed thresholds; each keeps its text in .expr */
     size_t n_thresholds;
-    bool partial; /* interrupted (SIGINT): reports say so */
+    bool partial;         /* interrupted (SIGINT): reports say so */
+    const hist *lateness; /* open models: each iteration's first send minus its intended
+                           * start (ns); NULL when no scenario is an open model */
 } report_meta;
 
 /* Rates over the measured duration, per second. */

@@ -70,6 +70,24 @@ static json_t *report_json_latency(report_json_ctx *c, const hist *h)
     return o;
 }
 
+/* {p50, p90, p99, p999, max, count} of the open-model send lateness; values
+ * null (count 0) without an open-model scenario or before any send. */
+static json_t *report_json_lateness(report_json_ctx *c, const hist *h)
+{
+    json_t *o = json_object();
+    bool empty = h == NULL || hist_count(h) == 0;
+    static const struct {
+        const char *key;
+        double p;
+    } pcts[] = {{"p50", 50.0}, {"p90", 90.0}, {"p99", 99.0}, {"p999", 99.9}};
+
+    for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+        put(c, o, pcts[i].key, empty ? json_null() : jms(hist_percentile(h, pcts[i].p)));
+    put(c, o, "max", empty ? json_null() : jms(hist_max(h)));
+    put(c, o, "count", jint(empty ? 0 : hist_count(h)));
+    return o;
+}
+
 static json_t *report_json_requests(report_json_ctx *c, const stats_counts *k)
 {
     json_t *o = json_object();
@@ -201,7 +219,7 @@ json_t *report_json_build(const report_meta *m, const stats *s, const timeline *
     json_t *root = json_object();
     json_t *scen = json_array(), *status = json_object(), *steps = json_object();
     json_t *bytes = json_object(), *rate = json_object(), *rows = json_array();
-    json_t *giveups = json_object(), *failures = json_array();
+    json_t *giveups = json_object(), *failures = json_array(), *auth = json_object();
     report_rates r;
     size_t failed = 0;
 
@@ -246,6 +264,7 @@ json_t *report_json_build(const report_meta *m, const stats *s, const timeline *
 
     put(&c, root, "latency_ms", report_json_latency(&c, &s->latency));
     put(&c, root, "end_to_end_ms", report_json_latency(&c, &s->e2e));
+    put(&c, root, "lateness_ms", report_json_lateness(&c, m->lateness));
     put(&c, root, "first_throttle_s", report_json_first_throttle(&s->total));
     put(&c, root, "ratelimit", report_json_ratelimit(&c, &s->rl));
 
@@ -281,6 +300,9 @@ json_t *report_json_build(const report_meta *m, const stats *s, const timeline *
         push(&c, failures, o);
     }
     put(&c, root, "failures", failures);
+    put(&c, auth, "token_requests", jint(s->token_requests));
+    put(&c, auth, "token_failures", jint(s->token_failures));
+    put(&c, root, "auth", auth);
 
     if (c.oom) {
         json_decref(root);

@@ -379,8 +379,12 @@ retry_decision retry_decide(const retry_policy *p, retry_budget *b, retry_reques
                           req->prev_delay_ns, r);
     req->prev_delay_ns = delay;
     req->attempts++;
-    if (honor && o->retry_after_ns > delay)
-        delay = o->retry_after_ns;
+    /* Retry-After plus the jittered backoff, not the larger of the two: with
+     * the larger, every retry whose backoff is shorter than Retry-After (all
+     * the early ones) waits exactly Retry-After and the clients throttled
+     * together come back together. */
+    if (honor && __builtin_add_overflow(delay, o->retry_after_ns, &delay))
+        delay = UINT64_MAX;
     if (b != NULL)
         retry_budget_note_retry(b, now);
     return (retry_decision){.retry = true, .reason = RETRY_REASON_NONE, .delay_ns = delay};
@@ -389,6 +393,7 @@ retry_decision retry_decide(const retry_policy *p, retry_budget *b, retry_reques
 void retry_gate_init(retry_gate *g)
 {
     g->until_ns = 0;
+    g->since_ns = 0;
 }
 
 void retry_gate_note(retry_gate *g, uint64_t now, uint64_t retry_after_ns)
@@ -397,13 +402,33 @@ void retry_gate_note(retry_gate *g, uint64_t now, uint64_t retry_after_ns)
 
     if (__builtin_add_overflow(now, retry_after_ns, &until))
         until = UINT64_MAX;
-    if (until > g->until_ns)
-        g->until_ns = until;
+    if (until <= g->until_ns)
+        return;
+    if (g->until_ns <= now)
+        g->since_ns = now; /* it was open: a new closed period */
+    g->until_ns = until;
 }
 
 uint64_t retry_gate_wait(const retry_gate *g, uint64_t now)
 {
     return g->until_ns > now ? g->until_ns - now : 0;
+}
+
+uint64_t retry_gate_spread(const retry_gate *g)
+{
+    return g->until_ns > g->since_ns ? g->until_ns - g->since_ns : 0;
+}
+
+uint64_t retry_gate_release(const retry_gate *g, uint64_t now, rng *r)
+{
+    uint64_t spread = retry_gate_spread(g), off, when;
+
+    if (g->until_ns <= now)
+        return now;
+    off = spread == UINT64_MAX ? rng_next(r) : rng_below(r, spread + 1);
+    if (__builtin_add_overflow(g->until_ns, off, &when))
+        when = UINT64_MAX;
+    return when;
 }
 
 const char *retry_reason_name(retry_reason r)

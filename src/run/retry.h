@@ -22,7 +22,9 @@
  * second, so that retries cannot multiply the load on a failing server.
  *
  * A gate per target holds every request to that target until the longest
- * Retry-After received has passed (retry_gate_*).
+ * Retry-After received has passed, and then lets the requests it held go
+ * spread over a window as long as the quiet period it kept (retry_gate_*),
+ * so that they do not all arrive at the instant it opens.
  *
  * Nothing here reads a clock or allocates; nothing is thread-safe (one
  * budget and one gate per event-loop thread, or a lock around them).
@@ -48,7 +50,7 @@ typedef struct retry_policy {
     unsigned on_errors;          /* RETRY_ON_CONNECT_ERROR | RETRY_ON_TIMEOUT */
     uint32_t max_attempts;       /* attempts per logical request, first included (>= 1) */
     backoff_policy backoff;      /* delay between attempts */
-    bool honor_retry_after;      /* wait at least what Retry-After asks */
+    bool honor_retry_after;      /* wait Retry-After, plus the backoff delay */
     uint64_t retry_after_max_ns; /* give up when Retry-After asks longer (ns) */
     bool budget;                 /* is the retry budget on? */
     uint32_t budget_ratio;       /* retries per logical request, ppm (200000 = 20 %) */
@@ -95,9 +97,11 @@ typedef struct retry_request {
     uint64_t prev_delay_ns; /* the previous backoff delay, for decorrelated jitter */
 } retry_request;
 
-/* The earliest time a throttled target may be sent to again. */
+/* The earliest time a throttled target may be sent to again, and since when
+ * it has been closed. */
 typedef struct retry_gate {
     uint64_t until_ns; /* monotonic ns; 0: open */
+    uint64_t since_ns; /* monotonic ns: when the current (or last) closed period began */
 } retry_gate;
 
 /* Fills *p with the `--retry N` policy: up to max_attempts attempts on 429,
@@ -137,12 +141,15 @@ void retry_begin(retry_request *req, retry_budget *b, uint64_t now);
 /* Decides what to do after attempt number req->attempts ended with *o at
  * `now` (monotonic ns). Checks, in order: `on`, the non-idempotent timeout
  * rule, max_attempts, retry_after_max, the budget; the first that fails gives
- * up with its reason. Otherwise the delay is the backoff delay, raised to the
- * Retry-After delay when that is honoured and longer; the retry is counted in
- * the budget, req->attempts is incremented and the backoff delay is kept in
- * req->prev_delay_ns. `r` may be NULL only for unjittered backoff, b may be
- * NULL when the policy has no budget. The caller must also wait for the
- * target's gate (retry_gate_wait) before sending. */
+ * up with its reason. Otherwise the delay is the backoff delay (jittered as
+ * the policy says) PLUS the Retry-After delay when that is honoured: the
+ * retry never goes before Retry-After, and clients told the same Retry-After
+ * keep their jitter instead of all coming back at that instant. The retry is
+ * counted in the budget, req->attempts is incremented and the backoff delay
+ * alone is kept in req->prev_delay_ns. `r` may be NULL only for unjittered
+ * backoff, b may be NULL when the policy has no budget. The caller must also
+ * ask the target's gate (retry_gate_wait, retry_gate_release) before
+ * sending. */
 retry_decision retry_decide(const retry_policy *p, retry_budget *b, retry_request *req,
                             const retry_outcome *o, uint64_t now, rng *r);
 
@@ -152,14 +159,30 @@ void retry_gate_init(retry_gate *g);
 /* Records that a response received at `now` (monotonic ns) asked for
  * retry_after_ns of quiet: the gate stays closed until now + retry_after_ns,
  * or longer if an earlier Retry-After asked for longer (a shorter one never
- * reopens it early). The executor calls it for every Retry-After it receives
- * when the policy honours Retry-After, whatever retry_decide says: even a
- * request given up on leaves the target throttled. */
+ * reopens it early). A note that closes an open gate starts a new closed
+ * period at `now`; one that extends a closed gate keeps its start. The
+ * executor calls it for every Retry-After it receives when the policy
+ * honours Retry-After, whatever retry_decide says: even a request given up
+ * on leaves the target throttled. */
 void retry_gate_note(retry_gate *g, uint64_t now, uint64_t retry_after_ns);
 
 /* How long (ns) a request to the target must still wait at `now`; 0 when the
  * gate is open. The executor asks before every send. */
 uint64_t retry_gate_wait(const retry_gate *g, uint64_t now);
+
+/* How long the current closed period lasts (ns): until_ns - since_ns, the
+ * quiet the server asked for in all; 0 when the gate was never closed. */
+uint64_t retry_gate_spread(const retry_gate *g);
+
+/* When (monotonic ns) a request that finds the gate closed at `now` may be
+ * sent: a time drawn uniformly from [until, until + spread] (inclusive) with
+ * r, spread being retry_gate_spread. Requests held while the target was
+ * quiet thus go out spread over a window as long as the quiet itself, at
+ * about the rate they arrived, instead of all at once when it opens; none
+ * goes before `until`. Returns `now` when the gate is open at `now`. The
+ * caller asks the gate again at the time returned (it may have closed once
+ * more). Saturates at UINT64_MAX. */
+uint64_t retry_gate_release(const retry_gate *g, uint64_t now, rng *r);
 
 /* "max_attempts", "budget", ... for reports; "retry" for RETRY_REASON_NONE. */
 const char *retry_reason_name(retry_reason r);

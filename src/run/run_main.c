@@ -151,24 +151,29 @@ static const char *run_plan_label(const plan *p, char *out, size_t len)
     return p->name;
 }
 
-/* Prints the send lateness of the open-model scenarios (actual first send
- * of an iteration minus its intended start). */
-static void run_print_lateness(engine *e)
+/* Merges every worker's send lateness (open models) into *h; false when no
+ * scenario is an open model or h cannot be allocated (then nothing to free). */
+static bool run_lateness(engine *e, hist *h)
 {
-    hist h;
     uint32_t i;
 
-    if (e->target_rate <= 0 || hist_init(&h) < 0)
-        return;
+    if (e->target_rate <= 0 || hist_init(h) < 0)
+        return false;
     for (i = 0; i < e->nthreads; i++)
-        hist_merge(&h, &e->workers[i].lateness);
-    if (hist_count(&h) > 0)
+        hist_merge(h, &e->workers[i].lateness);
+    return true;
+}
+
+/* Prints the send lateness of the open-model scenarios (actual first send
+ * of an iteration minus its intended start). */
+static void run_print_lateness(const hist *h)
+{
+    if (h != NULL && hist_count(h) > 0)
         printf("send lateness  p50 %.3f ms   p90 %.3f ms   p99 %.3f ms   p99.9 %.3f ms   max %.3f "
                "ms   (%llu sends)\n",
-               (double)hist_percentile(&h, 50) / 1e6, (double)hist_percentile(&h, 90) / 1e6,
-               (double)hist_percentile(&h, 99) / 1e6, (double)hist_percentile(&h, 99.9) / 1e6,
-               (double)hist_max(&h) / 1e6, (unsigned long long)hist_count(&h));
-    hist_free(&h);
+               (double)hist_percentile(h, 50) / 1e6, (double)hist_percentile(h, 90) / 1e6,
+               (double)hist_percentile(h, 99) / 1e6, (double)hist_percentile(h, 99.9) / 1e6,
+               (double)hist_max(h) / 1e6, (unsigned long long)hist_count(h));
 }
 
 /* Runs the engine under the main loop; returns 0 or a negative error with a
@@ -218,6 +223,8 @@ static int run_reports(run_state *rs, const run_options *opts, bool *failed_thre
     const plan *p = e->plan;
     report_meta m;
     stats merged;
+    hist lateness;
+    bool has_lateness;
     threshold_result *results = NULL;
     const char **scen = NULL;
     char label[512], err[512];
@@ -227,6 +234,7 @@ static int run_reports(run_state *rs, const run_options *opts, bool *failed_thre
     *failed_thresholds = false;
     if (stats_init(&merged, p->nsteps, e->run_start_ns) < 0)
         return -ENOMEM;
+    has_lateness = run_lateness(e, &lateness);
     for (i = 0; i < e->nthreads; i++)
         stats_merge(&merged, &e->workers[i].st);
     scen = calloc(p->nscenarios > 0 ? p->nscenarios : 1, sizeof(*scen));
@@ -250,10 +258,11 @@ static int run_reports(run_state *rs, const run_options *opts, bool *failed_thre
     m.thresholds = p->thresholds;
     m.n_thresholds = p->nthresholds;
     m.partial = rs->interrupted;
+    m.lateness = has_lateness ? &lateness : NULL;
     *failed_thresholds = report_eval_thresholds(&m, &merged, results) > 0;
     if (report_text_write(stdout, &m, &merged, results, opts->latency) < 0)
         rc = -EIO;
-    run_print_lateness(e);
+    run_print_lateness(m.lateness);
     fflush(stdout);
     if (opts->json_path != NULL &&
         report_json_write(opts->json_path, &m, &merged, &rs->tl, results, err, sizeof(err)) < 0) {
@@ -263,6 +272,8 @@ static int run_reports(run_state *rs, const run_options *opts, bool *failed_thre
 out:
     free(scen);
     free(results);
+    if (has_lateness)
+        hist_free(&lateness);
     stats_free(&merged);
     return rc;
 }

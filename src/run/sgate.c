@@ -1,30 +1,40 @@
 #include "run/sgate.h"
 
-#include "run/retry.h"
-
 void sgate_init(sgate *g)
 {
+    pthread_mutex_init(&g->lock, NULL);
+    retry_gate_init(&g->g);
     atomic_init(&g->until_ns, 0);
+}
+
+void sgate_free(sgate *g)
+{
+    pthread_mutex_destroy(&g->lock);
 }
 
 void sgate_note(sgate *g, uint64_t now, uint64_t retry_after_ns)
 {
-    uint64_t cur = atomic_load_explicit(&g->until_ns, memory_order_relaxed);
-    retry_gate tmp;
-
-    do {
-        tmp.until_ns = cur;
-        retry_gate_note(&tmp, now, retry_after_ns);
-        if (tmp.until_ns == cur)
-            return;
-    } while (!atomic_compare_exchange_weak_explicit(&g->until_ns, &cur, tmp.until_ns,
-                                                    memory_order_relaxed, memory_order_relaxed));
+    pthread_mutex_lock(&g->lock);
+    retry_gate_note(&g->g, now, retry_after_ns);
+    atomic_store_explicit(&g->until_ns, g->g.until_ns, memory_order_release);
+    pthread_mutex_unlock(&g->lock);
 }
 
 uint64_t sgate_wait(sgate *g, uint64_t now)
 {
-    retry_gate tmp;
+    uint64_t until = atomic_load_explicit(&g->until_ns, memory_order_acquire);
 
-    tmp.until_ns = atomic_load_explicit(&g->until_ns, memory_order_relaxed);
-    return retry_gate_wait(&tmp, now);
+    return until > now ? until - now : 0;
+}
+
+uint64_t sgate_release(sgate *g, uint64_t now, rng *r)
+{
+    uint64_t when;
+
+    if (atomic_load_explicit(&g->until_ns, memory_order_acquire) <= now)
+        return now;
+    pthread_mutex_lock(&g->lock);
+    when = retry_gate_release(&g->g, now, r);
+    pthread_mutex_unlock(&g->lock);
+    return when;
 }

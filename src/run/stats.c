@@ -300,6 +300,14 @@ void stats_add_iteration_failed(stats *s, const char *reason)
     pthread_mutex_unlock(&s->lock);
 }
 
+void stats_add_token(stats *s, bool ok)
+{
+    pthread_mutex_lock(&s->lock);
+    s->token_requests++;
+    s->token_failures += !ok;
+    pthread_mutex_unlock(&s->lock);
+}
+
 void stats_peek(stats *s, stats_counts *acc)
 {
     pthread_mutex_lock(&s->lock);
@@ -354,5 +362,7 @@ void stats_merge(stats *dst, stats *src)
     for (size_t i = 0; i < src->n_failures; i++)
         stats_count_failure(dst, src->failures[i].reason, src->failures[i].count);
     dst->failures_other += src->failures_other;
+    dst->token_requests += src->token_requests;
+    dst->token_failures += src->token_failures;
     pthread_mutex_unlock(&src->lock);
 }

@@ -165,6 +165,8 @@ typedef struct stats {
     stats_failure failures[STATS_FAILURES_MAX];
     size_t n_failures;
     uint64_t failures_other; /* failures whose reason did not fit the table */
+    uint64_t token_requests; /* OAuth token requests answered or failed (retries included) */
+    uint64_t token_failures; /* ... that brought no token (error status, network, bad body) */
     stats_interval iv;       /* the current interval (reset by stats_take_interval) */
 } stats;
 
@@ -214,6 +216,11 @@ void stats_add_dropped(stats *s, uint64_t now);
  * are counted one by one, later ones together in failures_other. */
 void stats_add_iteration_failed(stats *s, const char *reason);
 
+/* Counts one OAuth token request that ended (a response or a network
+ * error); `ok` when it brought a token. Token requests are not attempts of
+ * any step: they are counted here only. Cannot fail. */
+void stats_add_token(stats *s, bool ok);
+
 /* Adds s's run totals (counters only) into *acc, under s's lock, for the
  * progress line. The caller zeroes *acc first (stats_counts_init) and adds
  * every thread's. */
@@ -235,8 +242,8 @@ void stats_take_interval(stats *s, stats_interval *acc);
 
 /* Adds every sample and counter of src into dst (steps by index; src must
  * have as many steps as dst, or fewer), under src's lock: counters, statuses,
- * histograms, give-ups, failures, rate-limit statistics, the earliest
- * throttle. dst must not be in use by another thread. */
+ * histograms, give-ups, failures, token requests, rate-limit statistics, the
+ * earliest throttle. dst must not be in use by another thread. */
 void stats_merge(stats *dst, stats *src);
 
 #endif

@@ -21,6 +21,7 @@ static void vu_step_begin(vu *v, uint64_t intended);
 static void vu_prepare(vu *v);
 static void vu_send(vu *v);
 static void vu_on_result(pool_req *r, const pool_result *res);
+static void vu_logical(vu *v, bool ok, retry_reason reason, uint64_t now);
 
 /* ---- timers ---- */
 
@@ -46,6 +47,18 @@ static uint64_t vu_now(vu *v)
 }
 
 /* ---- setup ---- */
+
+/* Whether a step of scenario ps restarts from an earlier one. */
+static bool vu_has_restart(const plan_scenario *ps)
+{
+    size_t i;
+
+    for (i = 0; i < ps->nsetup + ps->nsteps; i++) {
+        if ((i < ps->nsetup ? &ps->setup[i] : &ps->steps[i - ps->nsetup])->restart)
+            return true;
+    }
+    return false;
+}
 
 int vu_init(vu *v, worker *w, struct xsc *x, uint32_t index, uint64_t number)
 {
@@ -83,6 +96,14 @@ int vu_init(vu *v, worker *w, struct xsc *x, uint32_t index, uint64_t number)
         for (i = 0; i < sc->nvars; i++)
             buf_init(&v->vals[i], 0);
     }
+    if (vu_has_restart(sc->ps)) {
+        v->nsusp = sc->ps->nsetup + sc->ps->nsteps;
+        v->susp = calloc(v->nsusp, sizeof(*v->susp));
+        if (v->susp == NULL) {
+            vu_free(v);
+            return -ENOMEM;
+        }
+    }
     return 0;
 }
 
@@ -97,6 +118,9 @@ void vu_free(vu *v)
     free(v->vals);
     free(v->set);
     free(v->why);
+    free(v->susp);
+    v->susp = NULL;
+    v->nsusp = 0;
     v->vals = NULL;
     v->set = NULL;
     v->why = NULL;
@@ -108,8 +132,40 @@ void vu_free(vu *v)
 
 /* ---- the end of an iteration ---- */
 
+static void vu_record(vu *v, const plan_step *ps, bool ok, retry_reason reason, uint64_t intended,
+                      uint32_t attempts, uint64_t now)
+{
+    stats_logical l;
+
+    l.step = ps->index;
+    l.ok = ok;
+    l.giveup = reason;
+    l.intended_start_ns = intended;
+    l.done_ns = now;
+    l.attempts = attempts;
+    stats_add_logical(&v->w->st, &l);
+}
+
+/* Records the logical requests still waiting for a restart to come back to
+ * them as failed: the iteration ended first. */
+static void vu_drop_suspended(vu *v, uint64_t now)
+{
+    const plan_scenario *ps = v->sc->ps;
+    size_t k;
+
+    for (k = 0; k < v->nsusp; k++) {
+        vu_suspended *su = &v->susp[k];
+        if (!su->on)
+            continue;
+        su->on = false;
+        vu_record(v, k < ps->nsetup ? &ps->setup[k] : &ps->steps[k - ps->nsetup], false,
+                  RETRY_REASON_NONE, su->intended, su->attempts, now);
+    }
+}
+
 static void vu_end(vu *v, const char *failure)
 {
+    vu_drop_suspended(v, vu_now(v));
     if (failure != NULL)
         stats_add_iteration_failed(&v->w->st, failure);
     v->running = false;
@@ -263,11 +319,21 @@ void vu_cancel_start(vu *v)
         looptime_timer_stop(&v->w->lt, &v->timer);
 }
 
+/* The suspended-request slot of the current step, or NULL when the scenario
+ * has no restart. */
+static vu_suspended *vu_suspended_of(vu *v)
+{
+    size_t k = v->in_setup ? v->step : v->sc->ps->nsetup + v->step;
+
+    return k < v->nsusp ? &v->susp[k] : NULL;
+}
+
 static void vu_step_begin(vu *v, uint64_t intended)
 {
     const plan_scenario *ps = v->sc->ps;
     worker *w = v->w;
     const plan_step *steps;
+    vu_suspended *su;
     size_t n;
 
     for (;;) {
@@ -289,11 +355,27 @@ static void vu_step_begin(vu *v, uint64_t intended)
     steps = v->in_setup ? ps->setup : ps->steps;
     v->ps = &steps[v->step];
     v->es = &w->eng->steps[v->ps->index];
-    v->req_intended = intended;
-    retry_begin(&v->rr, v->ps->retry.budget ? &w->budget : NULL, vu_now(v));
-    v->attempts = 0;
+    su = vu_suspended_of(v);
+    if (su != NULL && su->on) {
+        /* Back from a restart: the same logical request goes on. */
+        su->on = false;
+        v->req_intended = su->intended;
+        v->rr = su->rr;
+        v->attempts = su->attempts;
+    } else {
+        v->req_intended = intended;
+        retry_begin(&v->rr, v->ps->retry.budget ? &w->budget : NULL, vu_now(v));
+        v->attempts = 0;
+    }
     v->auth_retried = false;
     vu_prepare(v);
+}
+
+/* After a restart's delay: back to the step it names. */
+static void vu_restart(vu *v)
+{
+    v->step = v->ps->restart_from;
+    vu_step_begin(v, vu_now(v));
 }
 
 static void vu_step_resume(vu *v)
@@ -318,6 +400,17 @@ static void vu_step_next(vu *v, uint64_t now)
     vu_wait(v, now + think, vu_step_resume);
 }
 
+/* Ends the iteration for `why` (a request that cannot be built or a token
+ * that cannot be had). When that happens to a retry (after a restart whose
+ * capture found nothing, say), the logical request it belongs to was sent
+ * before: it is recorded as failed. */
+static void vu_fail(vu *v, const char *why, uint64_t now)
+{
+    if (v->attempts > 0)
+        vu_logical(v, false, RETRY_REASON_NONE, now);
+    vu_end(v, why);
+}
+
 /* Builds the request of the current step (with the token, if any). */
 static void vu_prepare(vu *v)
 {
@@ -337,7 +430,7 @@ static void vu_prepare(vu *v)
         if (fetch)
             oauth_fetcher_start(&w->fetchers[v->client % e->oauth.n]);
         if (st == OAUTH_FAILED) {
-            vu_end(v, err);
+            vu_fail(v, err, now);
             return;
         }
         if (st == OAUTH_WAIT) {
@@ -375,7 +468,7 @@ static void vu_prepare(vu *v)
                 snprintf(err, sizeof(err), "step '%s': out of memory building the request",
                          v->ps->name);
             }
-            vu_end(v, err);
+            vu_fail(v, err, now);
             return;
         }
         v->req.data = buf_ptr(&v->out);
@@ -413,7 +506,9 @@ static void vu_send(vu *v)
     now = vu_now(v);
     wait = sgate_wait(&w->eng->gates[target], now);
     if (wait > 0) {
-        vu_wait(v, now + wait, vu_send);
+        /* Held: not all at the instant the gate opens, but at a time drawn
+         * within the window after it; asked again then. */
+        vu_wait(v, sgate_release(&w->eng->gates[target], now, &w->rng), vu_send);
         return;
     }
     v->attempts++;
@@ -467,15 +562,7 @@ static const char *vu_url(vu *v)
 
 static void vu_logical(vu *v, bool ok, retry_reason reason, uint64_t now)
 {
-    stats_logical l;
-
-    l.step = v->ps->index;
-    l.ok = ok;
-    l.giveup = reason;
-    l.intended_start_ns = v->req_intended;
-    l.done_ns = now;
-    l.attempts = v->attempts;
-    stats_add_logical(&v->w->st, &l);
+    vu_record(v, v->ps, ok, reason, v->req_intended, v->attempts, now);
 }
 
 static retry_outcome vu_outcome(const vu *v, const pool_result *res, const rlhdr_info *rl)
@@ -579,8 +666,18 @@ static void vu_on_result(pool_req *r, const pool_result *res)
     }
     d = retry_decide(&v->ps->retry, v->ps->retry.budget ? &w->budget : NULL, &v->rr, &o, now,
                      &w->rng);
+    if (d.retry && v->ps->restart) {
+        vu_suspended *su = vu_suspended_of(v);
+        su->on = true;
+        su->rr = v->rr;
+        su->attempts = v->attempts;
+        su->intended = v->req_intended;
+        vu_wait(v, now + d.delay_ns, vu_restart);
+        return;
+    }
     if (d.retry) {
-        vu_wait(v, now + d.delay_ns, vu_send);
+        /* Rendered again: variables captured meanwhile, a fresh token. */
+        vu_wait(v, now + d.delay_ns, vu_prepare);
         return;
     }
     vu_logical(v, false, d.reason, now);

@@ -9,14 +9,22 @@
  *      captured by earlier steps, then the CSV row) and the built-ins; with
  *      OAuth, the VU's client token is added (waiting for it if needed); a
  *      variable that is not set fails the iteration with the reason;
- *   2. before every send, the target's retry gate (run/sgate.h) is asked,
- *      and the send waits until it opens;
+ *   2. before every send, the target's retry gate (run/sgate.h) is asked;
+ *      a send it holds waits until a time drawn within the window after it
+ *      opens (sgate_release), then asks again;
  *   3. each attempt is recorded in the thread's stats and the JTL; the
  *      Retry-After of a response closes the gate when the step's policy
  *      honours it; an expected status ends the logical request (captures are
  *      taken); otherwise retry_decide says whether to send again and after
- *      what delay (backoff and Retry-After), and a 401 with OAuth forgets the
- *      token and sends once more with a new one;
+ *      what delay (backoff plus Retry-After), and a 401 with OAuth forgets
+ *      the token and sends once more with a new one. Every retry renders the
+ *      request again (1.), so it carries the variables as they are then and
+ *      a fresh token. A step whose policy has `restart_from` does not send
+ *      itself again: after the delay the VU goes back to the named earlier
+ *      step (say, a GET that captures a fresh version) and runs the steps
+ *      from there; when it reaches this step again, the same logical request
+ *      goes on (its attempts, backoff and intended start are kept, for
+ *      max_attempts and the report), with a newly rendered request;
  *   4. the logical request is recorded with its end-to-end latency from its
  *      intended start: the iteration's intended start for the first step
  *      (the schedule's time, so a late send counts), the previous step's end
@@ -24,9 +32,11 @@
  *      step after the step's think time, also when a step failed.
  *
  * When the iteration ends (or fails, or is interrupted) the VU tells its
- * executor (exec_iteration_done). Once the worker is stopping, a VU sends
- * nothing new: an iteration waiting on a timer ends at once and one in
- * flight ends when its response arrives.
+ * executor (exec_iteration_done); a logical request still waiting for a
+ * restart to come back to it is then recorded as failed, and so is one whose
+ * retry could not be built (a variable a restart failed to capture). Once
+ * the worker is stopping, a VU sends nothing new: an iteration waiting on a
+ * timer ends at once and one in flight ends when its response arrives.
  */
 #ifndef TG_RUN_VU_H
 #define TG_RUN_VU_H
@@ -45,6 +55,15 @@ struct xsc;
 typedef struct vu vu;
 
 typedef void (*vu_fn)(vu *v);
+
+/* A logical request waiting for the steps of a restart (retry.restart_from)
+ * to come back to its step. */
+typedef struct vu_suspended {
+    bool on;
+    retry_request rr;  /* attempts and previous backoff, for retry_decide */
+    uint32_t attempts; /* attempts sent, for the report */
+    uint64_t intended; /* its intended start (monotonic ns) */
+} vu_suspended;
 
 struct vu {
     worker *w;
@@ -72,6 +91,9 @@ struct vu {
     retry_request rr;
     uint32_t attempts;
     bool auth_retried;
+    vu_suspended *susp; /* per step of the scenario (setup, then steps) when one has
+                         * restart_from, else NULL */
+    size_t nsusp;
     pool_req req;
     buf out, scratch, url;
     int send_err; /* pool_send's error, reported from the timer */

@@ -55,3 +55,5 @@ scenarios:
     assert rep["requests"]["logical_ok"] == 5
     assert rep["requests"]["attempts"] == 6 and rep["requests"]["retries"] == 1
     assert rep["status"] == {"200": 5, "401": 1}
+    # Token requests are counted apart from the steps': three, one refused (429).
+    assert rep["auth"] == {"token_requests": 3, "token_failures": 1}

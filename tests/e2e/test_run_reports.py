@@ -101,3 +101,36 @@ def test_help(tollgate):
     assert r.returncode == 0 and r.stdout.startswith("usage: tollgate run")
     r = run([tollgate, "help", "run"])
     assert r.returncode == 0 and r.stdout.startswith("usage: tollgate run")
+
+
+def test_json_send_lateness(tollgate, tmp_path):
+    # Open model, 20/s for 1 s; the first request gets 429 with Retry-After:
+    # 1, so the arrivals of the next second are held by the target's gate:
+    # their first sends are late by up to about two seconds (the gate lets
+    # held sends go spread over a second after it opens).
+    n = [0]
+
+    def handler(req):
+        n[0] += 1
+        return Resp(429, [("Retry-After", "1")]) if n[0] == 1 else Resp()
+
+    with Server(handler) as srv:
+        r, rep = run_json(tollgate, tmp_path, ["--url", srv.url("/x"), "--rate", "20/s",
+                                               "--duration", "1s", "--threads", "1"])
+        assert r.returncode == 0, r.stderr
+        closed_r, closed = run_json(tollgate, tmp_path, quick(srv))
+        assert closed_r.returncode == 0, closed_r.stderr
+    late = rep["lateness_ms"]
+    assert set(late) == {"p50", "p90", "p99", "p999", "max", "count"}
+    assert late["count"] == rep["requests"]["iterations"] == 20
+    # The second arrival (at 50 ms) waits for the gate (open at >= 1 s).
+    assert late["max"] >= 900
+    assert late["p50"] > 0 and late["p50"] <= late["p90"] <= late["p99"] <= late["p999"]
+    assert late["p999"] <= late["max"] * 1.001
+    # The same figure as the text summary's line.
+    line = [x for x in r.stdout.splitlines() if x.startswith("send lateness")]
+    assert line and f"max {late['max']:.3f} ms" in line[0], (line, late["max"])
+    # A closed model has no intended send times: nulls.
+    assert closed["lateness_ms"] == {"p50": None, "p90": None, "p99": None, "p999": None,
+                                     "max": None, "count": 0}
+    assert closed["auth"] == {"token_requests": 0, "token_failures": 0}

@@ -4,6 +4,8 @@ import math
 import threading
 import time
 
+import pytest
+
 from runsrv import Resp, Server, run_json, write_plan
 
 
@@ -142,3 +144,81 @@ scenarios:
     assert rep["give_ups"]["non_idempotent_timeout"] == 1
     assert rep["network_errors"]["timeout"] == 4
     assert rep["steps"]["create"]["requests"]["attempts"] == 1
+
+
+class WideServer(Server):
+    """A scripted server whose listen backlog takes N VUs connecting at once
+    (socketserver's default of 5 drops SYNs, which come back a second later)."""
+
+    request_queue_size = 128
+
+
+def _spread_server(n_vus, window=0.1):
+    """A server that answers 429 with Retry-After: 1 to every request arriving
+    within `window` seconds of the first request after a warm-up of 3 per VU,
+    and 200 after 5 ms otherwise. Returns (handler, state)."""
+    lock = threading.Lock()
+    state = {"n": 0, "start": None}
+
+    def handler(req):
+        with lock:
+            state["n"] += 1
+            if state["start"] is None and state["n"] > 3 * n_vus:
+                state["start"] = req.t
+            start = state["start"]
+        if start is not None and req.t < start + window:
+            return Resp(429, [("Retry-After", "1")])
+        return Resp(delay=0.005)
+
+    return handler, state
+
+
+@pytest.mark.parametrize("retries", [False, True], ids=["new-requests", "retries"])
+def test_gate_releases_held_sends_spread_not_at_once(tollgate, tmp_path, retries):
+    """N VUs send in a closed loop; the server answers 429 with Retry-After: 1
+    for 100 ms. Nothing is sent before the Retry-After of any 429 received has
+    passed, and then the VUs' sends (held by the gate; with retries, the
+    throttled requests' retries too) arrive spread out: no more than K within
+    any 10 ms, instead of N at the instant the gate opens."""
+    n, k = 20, 5
+    handler, state = _spread_server(n)
+    # With retries: Retry-After plus full jitter over [0, 1 s] (base 1 s).
+    retry = "retry: {max_attempts: 3, base: 1s, cap: 1s}" if retries else ""
+    with WideServer(handler) as srv:
+        plan = write_plan(tmp_path, f"""
+target: {srv.url()}
+{retry}
+scenarios:
+  s:
+    executor: constant-vus
+    vus: {n}
+    duration: 3s
+    steps: [{{path: /x, headers: {{X-VU: "{{{{vu}}}}"}}}}]
+""")
+        r, rep = run_json(tollgate, tmp_path, [plan, "--threads", "2"])
+        assert r.returncode == 0, r.stderr
+        reqs = sorted(srv.seen(), key=lambda q: q.t)
+    start = state["start"]
+    assert start is not None
+    throttled = [q.t for q in reqs if start <= q.t < start + 0.1]
+    after = [q for q in reqs if q.t >= start + 0.1]
+    # The first 429 closes the gate: the VUs whose requests were already on
+    # their way get 429 too, every other VU is held by the gate.
+    assert 1 <= len(throttled) <= n, len(throttled)
+    assert after
+    # No request before the Retry-After of every 429 that arrived before it.
+    for q in after:
+        last = max(t for t in throttled if t < q.t)
+        assert q.t - last >= 1.0, (q.t - last, q.headers.get("x-vu"))
+    # The first send of each VU after the throttling: spread, not at once.
+    first = {}
+    for q in after:
+        first.setdefault(q.headers["x-vu"], q.t)
+    ts = sorted(first.values())
+    assert len(ts) == n
+    most = max(sum(1 for u in ts if t <= u < t + 0.010) for t in ts)
+    assert most <= k, (most, [round(t - ts[0], 4) for t in ts])
+    assert ts[-1] - ts[0] >= 0.3, ts[-1] - ts[0]
+    assert rep["requests"]["throttled"] == len(throttled)
+    if retries:
+        assert rep["requests"]["retries"] == len(throttled)

@@ -262,6 +262,43 @@ static void test_retry_policies(void **state)
     }
 }
 
+/* The same-script fix is a true read-modify-write: the PUT is retried on 409
+ * and 429 by going back to the GET that captures the version it sends
+ * (restart_from), with the plan's exponential backoff and full jitter,
+ * honouring Retry-After; re-sending the same version after a 409 could never
+ * succeed. */
+static void test_same_script_fix_reads_again(void **state)
+{
+    const field_plan *fp = NULL;
+    const plan_scenario *sc;
+    const plan_step *get, *put;
+
+    (void)state;
+    for (size_t i = 0; i < nplans; i++) {
+        if (strcmp(plans[i].file, FIELD_DIR "/same-script-fix.yaml") == 0)
+            fp = &plans[i];
+    }
+    assert_non_null(fp);
+    sc = &fp->p.scenarios[0];
+    assert_int_equal(sc->nsteps, 2);
+    get = &sc->steps[0];
+    put = &sc->steps[1];
+    assert_string_equal(get->name, "get-script");
+    assert_string_equal(put->name, "put-script");
+    assert_int_equal(get->ncaptures, 1);
+    assert_string_equal(get->captures[0].var, "version");
+    assert_string_equal(put->method, "PUT");
+    assert_true(put->restart);
+    assert_int_equal(put->restart_from, 0);
+    assert_true(retry_policy_on_status(&put->retry, 409));
+    assert_true(retry_policy_on_status(&put->retry, 429));
+    assert_true(put->retry.honor_retry_after);
+    assert_int_equal(put->retry.backoff.kind, BACKOFF_EXPONENTIAL);
+    assert_int_equal(put->retry.backoff.jitter, BACKOFF_JITTER_FULL);
+    assert_true(put->retry.max_attempts >= 3);
+    assert_false(get->restart);
+}
+
 /* How long a scenario is planned to send: an open model's duration; a thread
  * group's duration, or for loops alone the last thread's start plus its
  * paced loops. */
@@ -306,9 +343,13 @@ static void test_time_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_all_load),       cmocka_unit_test(test_target_and_auth),
-        cmocka_unit_test(test_headers),        cmocka_unit_test(test_pairs),
-        cmocka_unit_test(test_retry_policies), cmocka_unit_test(test_time_budget),
+        cmocka_unit_test(test_all_load),
+        cmocka_unit_test(test_target_and_auth),
+        cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_pairs),
+        cmocka_unit_test(test_retry_policies),
+        cmocka_unit_test(test_time_budget),
+        cmocka_unit_test(test_same_script_fix_reads_again),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -643,7 +643,7 @@ static void test_errors_retry(void **state)
     fails("target: http://h\nretry: {max_attempts: 3, tries: 2}\nscenarios: {}\n",
           "plan.yaml:2:26: unknown key 'tries', expected one of: on, max_attempts, backoff, base, "
           "cap, multiplier, jitter, honor_retry_after, retry_after_max, budget, "
-          "retry_non_idempotent");
+          "retry_non_idempotent, restart_from");
     fails("target: http://h\nretry: {max_attempts: 3, base: 20s}\nscenarios: {}\n",
           "plan.yaml:2:8: retry: base 20s is larger than cap 10s");
     fails("target: http://h\nretry: {max_attempts: 3, budget: {ratio: 2x}}\nscenarios: {}\n",
@@ -653,6 +653,76 @@ static void test_errors_retry(void **state)
           "plan.yaml:2:34: jitter: \"ful\": expected none, full, equal or decorrelated");
     fails("target: http://h\nretry: sometimes\nscenarios: {}\n",
           "plan.yaml:2:8: retry: \"sometimes\": expected a mapping of retry options, or off");
+}
+
+/* `retry: {restart_from: STEP}` names an earlier step of the same list;
+ * anything else is refused at load time with the value's position. */
+static void test_restart_from(void **state)
+{
+    const char *ok = CV "    setup:\n"
+                        "      - {name: login, path: /login}\n"
+                        "      - {name: again, path: /again, retry: {max_attempts: 2, "
+                        "restart_from: login}}\n"
+                        "    steps:\n"
+                        "      - {name: get, path: /s, capture: {version: $.version}}\n"
+                        "      - {name: other, path: /o}\n"
+                        "      - name: put\n"
+                        "        method: PUT\n"
+                        "        path: /s\n"
+                        "        json: {version: \"{{version}}\"}\n"
+                        "        retry: {on: [409, 429], max_attempts: 4, restart_from: get}\n"
+                        "      - {name: last, path: /l, retry: {max_attempts: 2}}\n";
+    plan p;
+
+    (void)state;
+    assert_int_equal(plan_load_string(&p, "plan.yaml", dir, ok, strlen(ok), err, sizeof(err)), 0);
+    assert_true(p.scenarios[0].setup[1].restart);
+    assert_int_equal(p.scenarios[0].setup[1].restart_from, 0);
+    assert_false(p.scenarios[0].steps[0].restart);
+    assert_false(p.scenarios[0].steps[1].restart);
+    assert_true(p.scenarios[0].steps[2].restart);
+    assert_int_equal(p.scenarios[0].steps[2].restart_from, 0);
+    assert_int_equal(p.scenarios[0].steps[2].retry.max_attempts, 4);
+    assert_true(retry_policy_on_status(&p.scenarios[0].steps[2].retry, 409));
+    assert_false(p.scenarios[0].steps[3].restart);
+    plan_free(&p);
+
+    fails(CV "    steps:\n"
+             "      - {name: get, path: /s}\n"
+             "      - {name: put, path: /s, retry: {max_attempts: 3, restart_from: gett}}\n",
+          "plan.yaml:9:70: restart_from: \"gett\": no earlier step of scenario 's' has that "
+          "name");
+    fails(CV "    steps:\n"
+             "      - {name: put, path: /s, retry: {max_attempts: 3, restart_from: get}}\n"
+             "      - {name: get, path: /s}\n",
+          "plan.yaml:8:70: restart_from: \"get\" comes after step 'put'; a retry can only go "
+          "back to an earlier step");
+    fails(CV "    steps:\n"
+             "      - {name: put, path: /s, retry: {max_attempts: 3, restart_from: put}}\n",
+          "plan.yaml:8:70: restart_from: \"put\" is this step; name an earlier step of scenario "
+          "'s' (a plain retry sends this step again)");
+    fails(CV "    setup: [{name: login, path: /login}]\n"
+             "    steps:\n"
+             "      - {name: put, path: /s, retry: {max_attempts: 3, restart_from: login}}\n",
+          "plan.yaml:9:70: restart_from: \"login\" is in the scenario's setup; a step can only "
+          "restart from an earlier step of its own list (steps)");
+    fails(CV "    steps:\n"
+             "      - {name: get, path: /s}\n"
+             "      - {name: put, path: /s, retry: {max_attempts: 3, restart_from: [get]}}\n",
+          "plan.yaml:9:70: restart_from: expected the name of an earlier step");
+    fails("target: http://h\nretry: {max_attempts: 3, restart_from: get}\nscenarios: {}\n",
+          "plan.yaml:2:40: restart_from: only a step's retry section can name a step to restart "
+          "from");
+    fails(CV "    retry: {max_attempts: 3, restart_from: get}\n"
+             "    steps: [{name: get, path: /s}]\n",
+          "plan.yaml:7:44: restart_from: only a step's retry section can name a step to restart "
+          "from");
+    /* A section that cannot retry cannot restart either. */
+    fails(CV "    steps:\n"
+             "      - {name: get, path: /s}\n"
+             "      - {name: put, path: /s, retry: {restart_from: get}}\n",
+          "plan.yaml:9:38: retry: max_attempts is missing, and without it a request makes 1 "
+          "attempt (no retries)");
 }
 
 static void test_template_vars(void **state)
@@ -739,12 +809,12 @@ static void test_examples(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_top),     cmocka_unit_test(test_full_executors),
-        cmocka_unit_test(test_full_retry),   cmocka_unit_test(test_full_steps),
-        cmocka_unit_test(test_json_escape),  cmocka_unit_test(test_errors_values),
-        cmocka_unit_test(test_errors_other), cmocka_unit_test(test_errors_files),
-        cmocka_unit_test(test_errors_retry), cmocka_unit_test(test_template_vars),
-        cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_full_top),      cmocka_unit_test(test_full_executors),
+        cmocka_unit_test(test_full_retry),    cmocka_unit_test(test_full_steps),
+        cmocka_unit_test(test_json_escape),   cmocka_unit_test(test_errors_values),
+        cmocka_unit_test(test_errors_other),  cmocka_unit_test(test_errors_files),
+        cmocka_unit_test(test_errors_retry),  cmocka_unit_test(test_restart_from),
+        cmocka_unit_test(test_template_vars), cmocka_unit_test(test_examples),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

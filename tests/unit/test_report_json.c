@@ -114,7 +114,9 @@ static void check_report(json_t *j)
                                       "thresholds",
                                       "thresholds_passed",
                                       "give_ups",
-                                      "failures"};
+                                      "failures",
+                                      "lateness_ms",
+                                      "auth"};
     for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
         if (!json_object_get(j, top[i]))
             fail_msg("missing key %s", top[i]);
@@ -180,6 +182,19 @@ static void check_report(json_t *j)
     assert_num_at(j, "end_to_end_ms.max", 3000.0, 0);
     assert_int_at(j, "end_to_end_ms.count", 10);
     assert_num_at(j, "first_throttle_s", 2.5, 0);
+
+    /* Send lateness of 1, 2, ..., 100 ms: percentiles are bucket tops, never
+     * below the exact value and above it by less than 1/1024. */
+    assert_int_equal(json_object_size(get(j, "lateness_ms")), 6);
+    assert_num_at(j, "lateness_ms.p50", 50.0 + 0.024, 0.025);
+    assert_num_at(j, "lateness_ms.p90", 90.0 + 0.044, 0.045);
+    assert_num_at(j, "lateness_ms.p99", 99.0 + 0.048, 0.049);
+    assert_num_at(j, "lateness_ms.p999", 100.0 + 0.049, 0.05);
+    assert_num_at(j, "lateness_ms.max", 100.0, 0);
+    assert_int_at(j, "lateness_ms.count", 100);
+    assert_int_at(j, "auth.token_requests", 4);
+    assert_int_at(j, "auth.token_failures", 1);
+    assert_int_equal(json_object_size(get(j, "auth")), 2);
 
     assert_int_at(j, "ratelimit.limit", 300);
     assert_int_at(j, "ratelimit.min_remaining", 0);
@@ -274,14 +289,23 @@ static void check_report(json_t *j)
 }
 
 /* Builds the fixture's report with a two-row timeline and 3 thresholds
- * ("first_throttle_s < 1" is evaluated on a run without a 429: value none). */
-static void fixture(stats *s, timeline *tl, threshold t[3], threshold_result res[3])
+ * ("first_throttle_s < 1" is evaluated on a run without a 429: value none),
+ * a send lateness of 1, 2, ..., 100 ms, and 4 token requests of which 1
+ * failed. */
+static void fixture(stats *s, timeline *tl, threshold t[3], threshold_result res[3], hist *late)
 {
     stats_interval iv;
     char err[256];
     stats empty;
 
+    assert_int_equal(hist_init(late), 0);
+    for (uint64_t ms = 1; ms <= 100; ms++)
+        hist_record(late, ms * FX_MS);
     assert_int_equal(stats_init(s, 2, FX_START), 0);
+    stats_add_token(s, true);
+    stats_add_token(s, false);
+    stats_add_token(s, true);
+    stats_add_token(s, true);
     assert_int_equal(stats_interval_init(&iv), 0);
     timeline_init(tl, FX_START);
     fx_fill(s);
@@ -310,15 +334,18 @@ static void test_build(void **state)
     timeline tl;
     threshold t[3];
     threshold_result res[3];
+    hist late;
     (void)state;
-    fixture(&s, &tl, t, res);
+    fixture(&s, &tl, t, res, &late);
     report_meta m = fx_meta(t, 3);
+    m.lateness = &late;
     json_t *j = report_json_build(&m, &s, &tl, res);
     assert_non_null(j);
     check_report(j);
     json_decref(j);
     timeline_free(&tl);
     stats_free(&s);
+    hist_free(&late);
 }
 
 static void test_write_and_parse_back(void **state)
@@ -329,9 +356,11 @@ static void test_write_and_parse_back(void **state)
     threshold_result res[3];
     char dir[] = "/tmp/test_report_json_XXXXXX", path[128], err[256];
     json_error_t jerr;
+    hist late;
     (void)state;
-    fixture(&s, &tl, t, res);
+    fixture(&s, &tl, t, res, &late);
     report_meta m = fx_meta(t, 3);
+    m.lateness = &late;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/report.json", dir);
 
@@ -388,6 +417,15 @@ static void test_write_and_parse_back(void **state)
     assert_latency(j, "end_to_end_ms", true);
     assert_int_at(j, "latency_ms.count", 0);
     assert_null_at(j, "first_throttle_s");
+    /* A closed model (no lateness histogram): every lateness value null. */
+    assert_null_at(j, "lateness_ms.p50");
+    assert_null_at(j, "lateness_ms.p90");
+    assert_null_at(j, "lateness_ms.p99");
+    assert_null_at(j, "lateness_ms.p999");
+    assert_null_at(j, "lateness_ms.max");
+    assert_int_at(j, "lateness_ms.count", 0);
+    assert_int_at(j, "auth.token_requests", 0);
+    assert_int_at(j, "auth.token_failures", 0);
     assert_null_at(j, "ratelimit.limit");
     assert_null_at(j, "ratelimit.min_remaining");
     assert_null_at(j, "ratelimit.reset_s");
@@ -407,6 +445,7 @@ static void test_write_and_parse_back(void **state)
     assert_string_equal(err, "/nonexistent-dir/r.json: No such file or directory");
     timeline_free(&tl);
     stats_free(&s);
+    hist_free(&late);
 }
 
 int main(void)

@@ -216,19 +216,24 @@ static void test_retry_after(void **state)
 
     (void)state;
     retry_policy_default(&p, 5);
-    /* Retry-After longer than the backoff (<= 100 ms): exactly Retry-After. */
+    /* Retry-After plus the jittered backoff (full jitter, <= 100 ms). */
     d = decide_at(&p, 1, throttled(429, 5 * S));
     assert_true(d.retry);
-    assert_int_equal(d.delay_ns, 5 * S);
-    /* Backoff longer than Retry-After: the backoff. */
+    assert_in_range(d.delay_ns, 5 * S, 5 * S + 100 * MS);
+    /* Without jitter, exactly the sum, whichever is longer. */
     set(&p, "jitter", "none");
     set(&p, "backoff", "fixed");
     set(&p, "base", "3s");
     d = decide_at(&p, 1, throttled(503, 2 * S));
+    assert_int_equal(d.delay_ns, 5 * S);
+    d = decide_at(&p, 1, throttled(503, 7 * S));
+    assert_int_equal(d.delay_ns, 10 * S);
+    /* A Retry-After of 0 (or a date in the past): the backoff alone. */
+    d = decide_at(&p, 1, throttled(429, 0));
     assert_int_equal(d.delay_ns, 3 * S);
     /* Up to retry_after_max inclusive; above it, give up. */
     d = decide_at(&p, 1, throttled(429, 60 * S));
-    assert_int_equal(d.delay_ns, 60 * S);
+    assert_int_equal(d.delay_ns, 63 * S);
     assert_gives_up(decide_at(&p, 1, throttled(429, 60 * S + 1)),
                     RETRY_REASON_RETRY_AFTER_TOO_LONG);
     /* max_attempts comes first. */
@@ -238,6 +243,47 @@ static void test_retry_after(void **state)
     d = decide_at(&p, 1, throttled(429, 120 * S));
     assert_true(d.retry);
     assert_int_equal(d.delay_ns, 3 * S);
+}
+
+/* Clients told the same Retry-After keep their jitter: under full jitter the
+ * delay minus Retry-After is uniform over [0, v] (v the exponential value of
+ * the retry), never below Retry-After; so N clients throttled together come
+ * back spread over v, not at one instant. And the backoff kept for the next
+ * retry (decorrelated jitter's "previous") is the backoff alone. */
+static void test_retry_after_keeps_jitter(void **state)
+{
+    enum { N = 200000, BINS = 10 };
+    retry_policy p;
+    retry_outcome o = throttled(429, 1 * S);
+    uint64_t counts[BINS] = {0};
+    double sum = 0;
+    rng r;
+
+    (void)state;
+    retry_policy_default(&p, 10);
+    set(&p, "base", "200ms");
+    rng_seed(&r, 42);
+    for (int i = 0; i < N; i++) {
+        /* Third retry: v = 200 ms x 2^2 = 800 ms. */
+        retry_request req = {.attempts = 3, .prev_delay_ns = 0};
+        retry_decision d = retry_decide(&p, NULL, &req, &o, 5 * S, &r);
+        uint64_t extra;
+
+        assert_true(d.retry);
+        assert_true(d.delay_ns >= 1 * S);
+        extra = d.delay_ns - 1 * S;
+        assert_true(extra <= 800 * MS);
+        assert_int_equal(req.prev_delay_ns, extra);
+        sum += (double)extra;
+        counts[extra * BINS / (800 * MS + 1)]++;
+    }
+    /* Mean v/2 = 400 ms; the standard error of the mean of U[0, v] over N
+     * draws is v / sqrt(12 N) = 0.52 ms: 5 ms is about 10 of them. */
+    assert_true(sum / N > 395e6 && sum / N < 405e6);
+    /* Uniform: each tenth holds N/10 = 20000 +- 4 % (about 7 standard
+     * deviations of a binomial count). */
+    for (int b = 0; b < BINS; b++)
+        assert_in_range(counts[b], 19200, 20800);
 }
 
 static void test_decorrelated_uses_previous_delay(void **state)
@@ -334,6 +380,82 @@ static void test_gate(void **state)
     /* Saturates instead of wrapping. */
     retry_gate_note(&g, 10 * S, UINT64_MAX);
     assert_int_equal(retry_gate_wait(&g, 10 * S), UINT64_MAX - 10 * S);
+}
+
+/* The closed period: it starts with the note that closes an open gate, is
+ * extended (same start) by longer notes while closed, and a note after the
+ * gate reopened starts a new one. */
+static void test_gate_spread(void **state)
+{
+    retry_gate g;
+    rng r;
+
+    (void)state;
+    rng_seed(&r, 3);
+    retry_gate_init(&g);
+    assert_int_equal(retry_gate_spread(&g), 0);
+    assert_int_equal(retry_gate_release(&g, 7 * S, &r), 7 * S); /* open: now */
+    retry_gate_note(&g, 10 * S, 1 * S);
+    assert_int_equal(g.since_ns, 10 * S);
+    assert_int_equal(retry_gate_spread(&g), 1 * S);
+    retry_gate_note(&g, 10 * S + 300 * MS, 1 * S); /* extends: 11.3 s, same start */
+    assert_int_equal(g.since_ns, 10 * S);
+    assert_int_equal(g.until_ns, 11 * S + 300 * MS);
+    assert_int_equal(retry_gate_spread(&g), 1300 * MS);
+    retry_gate_note(&g, 10 * S + 500 * MS, 100 * MS); /* shorter: nothing changes */
+    assert_int_equal(retry_gate_spread(&g), 1300 * MS);
+    /* Open again at 11.3 s: a send then goes at once. */
+    assert_int_equal(retry_gate_release(&g, 11 * S + 300 * MS, &r), 11 * S + 300 * MS);
+    /* A note after it reopened: a new closed period of its own. */
+    retry_gate_note(&g, 20 * S, 2 * S);
+    assert_int_equal(g.since_ns, 20 * S);
+    assert_int_equal(retry_gate_spread(&g), 2 * S);
+    /* A note at the very instant the gate opens starts a new period too. */
+    retry_gate_note(&g, 22 * S, 1 * S);
+    assert_int_equal(g.since_ns, 22 * S);
+    assert_int_equal(retry_gate_spread(&g), 1 * S);
+}
+
+/* Sends held by a closed gate are released uniformly over [until, until +
+ * spread]: never before the gate opens (the Retry-After), at most spread
+ * after, mean until + spread/2, and no 10 ms slot holds much more than its
+ * share: 1000 sends held during a 1 s Retry-After come out over 1 s at about
+ * 10 per 10 ms, instead of 1000 at one instant. */
+static void test_gate_release_distribution(void **state)
+{
+    enum { N = 200000, HELD = 1000, SLOTS = 100 };
+    retry_gate g;
+    rng r;
+    double sum = 0;
+    uint64_t slots[SLOTS] = {0}, most = 0;
+
+    (void)state;
+    rng_seed(&r, 99);
+    retry_gate_init(&g);
+    retry_gate_note(&g, 50 * S, 1 * S); /* closed from 50 s until 51 s */
+    for (int i = 0; i < N; i++) {
+        /* Asked at any time while closed, the answer has the same law. */
+        uint64_t now = 50 * S + (uint64_t)i % 1000 * MS;
+        uint64_t when = retry_gate_release(&g, now, &r);
+
+        assert_true(when >= 51 * S);
+        assert_true(when <= 52 * S);
+        sum += (double)(when - 51 * S);
+    }
+    /* Mean 500 ms; standard error 1 s / sqrt(12 N) = 0.65 ms. */
+    assert_true(sum / N > 495e6 && sum / N < 505e6);
+    /* HELD sends in 10 ms slots: each expects 10; with a binomial(1000,
+     * 0.01) count, more than 25 in any of 100 slots is a 1e-4 event. */
+    for (int i = 0; i < HELD; i++) {
+        uint64_t off = retry_gate_release(&g, 50 * S, &r) - 51 * S;
+        slots[off >= 1 * S ? SLOTS - 1 : off / (10 * MS)]++;
+    }
+    for (int b = 0; b < SLOTS; b++)
+        most = slots[b] > most ? slots[b] : most;
+    assert_true(most <= 25);
+    /* Saturation: a gate closed to the end of time releases at its end. */
+    retry_gate_note(&g, 60 * S, UINT64_MAX);
+    assert_int_equal(retry_gate_release(&g, 61 * S, &r), UINT64_MAX);
 }
 
 static void test_set_options(void **state)
@@ -478,6 +600,9 @@ int main(void)
         cmocka_unit_test(test_decorrelated_uses_previous_delay),
         cmocka_unit_test(test_budget_in_decisions),
         cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_gate_spread),
+        cmocka_unit_test(test_gate_release_distribution),
+        cmocka_unit_test(test_retry_after_keeps_jitter),
         cmocka_unit_test(test_set_options),
         cmocka_unit_test(test_set_errors),
         cmocka_unit_test(test_reason_names),

@@ -256,6 +256,8 @@ static void record(stats *s, uint64_t i)
         stats_add_iteration(s, START);
     if (i % 211 == 0)
         stats_add_iteration_failed(s, i % 2 ? "odd" : "even");
+    if (i % 13 == 0)
+        stats_add_token(s, i % 39 != 0);
 }
 
 static void assert_counts_equal(const stats_counts *a, const stats_counts *b)
@@ -305,6 +307,11 @@ static void test_merge_equals_one(void **state)
     assert_int_equal(one.total.dropped, 199);     /* 0, 101, ..., 19998 */
     assert_int_equal(one.total.iterations, 2858); /* 0, 7, ..., 19999 */
     assert_true(one.total.first_throttle_ns != STATS_NONE);
+    /* Token requests are counted apart from any step's attempts. */
+    assert_int_equal(one.token_requests, 1539); /* 0, 13, ..., 19994 */
+    assert_int_equal(one.token_failures, 513);  /* 0, 39, ..., 19968 */
+    assert_int_equal(merged.token_requests, one.token_requests);
+    assert_int_equal(merged.token_failures, one.token_failures);
 
     for (int p = 0; p < 3; p++)
         stats_free(&parts[p]);
