@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/err.h"
 #include "core/units.h"
 
 /* Growth: the un-jittered delay of retry n. */
@@ -120,21 +121,6 @@ static const struct {
     [BACKOFF_JITTER_DECORRELATED] = {"decorrelated", backoff_jitter_decorrelated},
 };
 
-static int backoff_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int backoff_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
-
 void backoff_policy_default(backoff_policy *p)
 {
     p->kind = BACKOFF_EXPONENTIAL;
@@ -149,14 +135,14 @@ int backoff_policy_validate(const backoff_policy *p, char *err, size_t errlen)
     char a[32], b[32];
 
     if ((unsigned)p->kind >= BACKOFF_KIND_COUNT || (unsigned)p->jitter >= BACKOFF_JITTER_COUNT)
-        return backoff_fail(err, errlen, "unknown backoff or jitter kind");
+        return err_set(err, errlen, -EINVAL, "unknown backoff or jitter kind");
     if (p->base_ns > p->cap_ns) {
         units_format_duration(p->base_ns, a, sizeof(a));
         units_format_duration(p->cap_ns, b, sizeof(b));
-        return backoff_fail(err, errlen, "base %s is larger than cap %s", a, b);
+        return err_set(err, errlen, -EINVAL, "base %s is larger than cap %s", a, b);
     }
     if (p->multiplier < BACKOFF_MULT_ONE || p->multiplier > BACKOFF_MULT_MAX)
-        return backoff_fail(err, errlen, "multiplier must be between 1 and 1000");
+        return err_set(err, errlen, -EINVAL, "multiplier must be between 1 and 1000");
     return 0;
 }
 
@@ -180,7 +166,7 @@ int backoff_parse_kind(const char *s, backoff_kind *out, char *err, size_t errle
             return 0;
         }
     }
-    return backoff_fail(err, errlen, "\"%s\": expected none, fixed or exponential", s);
+    return err_set(err, errlen, -EINVAL, "\"%s\": expected none, fixed or exponential", s);
 }
 
 int backoff_parse_jitter(const char *s, backoff_jitter *out, char *err, size_t errlen)
@@ -191,7 +177,7 @@ int backoff_parse_jitter(const char *s, backoff_jitter *out, char *err, size_t e
             return 0;
         }
     }
-    return backoff_fail(err, errlen, "\"%s\": expected none, full, equal or decorrelated", s);
+    return err_set(err, errlen, -EINVAL, "\"%s\": expected none, full, equal or decorrelated", s);
 }
 
 int backoff_parse_multiplier(const char *s, uint32_t *out, char *err, size_t errlen)
@@ -213,7 +199,7 @@ int backoff_parse_multiplier(const char *s, uint32_t *out, char *err, size_t err
             decimals++;
         }
         if (isdigit((unsigned char)*p))
-            return backoff_fail(err, errlen, "multiplier \"%s\": at most 3 decimals", s);
+            return err_set(err, errlen, -EINVAL, "multiplier \"%s\": at most 3 decimals", s);
         for (; decimals < 3; decimals++)
             frac *= 10;
     }
@@ -222,11 +208,12 @@ int backoff_parse_multiplier(const char *s, uint32_t *out, char *err, size_t err
     if (whole > BACKOFF_MULT_MAX / BACKOFF_MULT_ONE ||
         whole * BACKOFF_MULT_ONE + frac > BACKOFF_MULT_MAX ||
         whole * BACKOFF_MULT_ONE + frac < BACKOFF_MULT_ONE)
-        return backoff_fail(err, errlen, "multiplier \"%s\": must be between 1 and 1000", s);
+        return err_set(err, errlen, -EINVAL, "multiplier \"%s\": must be between 1 and 1000", s);
     *out = (uint32_t)(whole * BACKOFF_MULT_ONE + frac);
     return 0;
 bad:
-    return backoff_fail(err, errlen, "multiplier \"%s\": expected a number such as 2 or 1.5", s);
+    return err_set(err, errlen, -EINVAL, "multiplier \"%s\": expected a number such as 2 or 1.5",
+                   s);
 }
 
 const char *backoff_kind_name(backoff_kind k)

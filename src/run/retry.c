@@ -12,27 +12,13 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/err.h"
 #include "core/units.h"
 
 #define RETRY_DEFAULT_RATIO     200000u /* 20 % in ppm */
 #define RETRY_DEFAULT_MIN_PER_S 10u
 #define RETRY_MAX_MIN_PER_S     1000000u
 #define RETRY_MAX_RATIO         (100u * RETRY_RATIO_ONE) /* 100 retries per request */
-
-static int retry_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int retry_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
 
 static void retry_on_add(uint64_t *set, int status)
 {
@@ -129,16 +115,16 @@ static int retry_set_on(retry_policy *p, const char *v, char *err, size_t errlen
         } else if (retry_decimal(t, s, 0, &status) && status >= 100 && status <= 599) {
             retry_on_add(set, (int)status);
         } else {
-            return retry_fail(err, errlen,
-                              "on: \"%.*s\": expected a status 100-599, 4xx, 5xx, "
-                              "connect-error or timeout",
-                              (int)n, t);
+            return err_set(err, errlen, -EINVAL,
+                           "on: \"%.*s\": expected a status 100-599, 4xx, 5xx, "
+                           "connect-error or timeout",
+                           (int)n, t);
         }
     }
     if (count == 0)
-        return retry_fail(err, errlen,
-                          "on: expected at least one status, connect-error or "
-                          "timeout");
+        return err_set(err, errlen, -EINVAL,
+                       "on: expected at least one status, connect-error or "
+                       "timeout");
     memcpy(p->on_status, set, sizeof(set));
     p->on_errors = errors;
     return 0;
@@ -149,8 +135,9 @@ static int retry_set_max_attempts(retry_policy *p, const char *v, char *err, siz
     uint64_t n;
 
     if (!retry_decimal(v, v + strlen(v), 0, &n) || n < 1 || n > RETRY_MAX_ATTEMPTS)
-        return retry_fail(err, errlen, "max_attempts: \"%s\": expected an integer from 1 to %d", v,
-                          RETRY_MAX_ATTEMPTS);
+        return err_set(err, errlen, -EINVAL,
+                       "max_attempts: \"%s\": expected an integer from 1 to %d", v,
+                       RETRY_MAX_ATTEMPTS);
     p->max_attempts = (uint32_t)n;
     return 0;
 }
@@ -160,7 +147,7 @@ static int retry_duration(const char *key, const char *v, uint64_t *out, char *e
     char msg[160];
 
     if (units_parse_duration(v, out, msg, sizeof(msg)) != 0)
-        return retry_fail(err, errlen, "%s: %s", key, msg);
+        return err_set(err, errlen, -EINVAL, "%s: %s", key, msg);
     return 0;
 }
 
@@ -186,7 +173,7 @@ static int retry_set_retry_after_max(retry_policy *p, const char *v, char *err, 
 /* Wraps a backoff parser's message with the key. */
 static int retry_keyed(int rc, const char *key, const char *msg, char *err, size_t errlen)
 {
-    return rc == 0 ? 0 : retry_fail(err, errlen, "%s: %s", key, msg);
+    return rc == 0 ? 0 : err_set(err, errlen, -EINVAL, "%s: %s", key, msg);
 }
 
 static int retry_set_backoff(retry_policy *p, const char *v, char *err, size_t errlen)
@@ -223,7 +210,7 @@ static int retry_bool(const char *key, const char *v, bool *out, char *err, size
         *out = false;
         return 0;
     }
-    return retry_fail(err, errlen, "%s: \"%s\": expected true or false", key, v);
+    return err_set(err, errlen, -EINVAL, "%s: \"%s\": expected true or false", key, v);
 }
 
 static int retry_set_honor(retry_policy *p, const char *v, char *err, size_t errlen)
@@ -239,8 +226,8 @@ static int retry_set_non_idempotent(retry_policy *p, const char *v, char *err, s
 static int retry_set_budget(retry_policy *p, const char *v, char *err, size_t errlen)
 {
     if (strcasecmp(v, "off") != 0 && strcasecmp(v, "none") != 0)
-        return retry_fail(err, errlen,
-                          "budget: \"%s\": expected off, or a mapping with ratio and min_per_s", v);
+        return err_set(err, errlen, -EINVAL,
+                       "budget: \"%s\": expected off, or a mapping with ratio and min_per_s", v);
     p->budget = false;
     return 0;
 }
@@ -258,10 +245,10 @@ static int retry_set_budget_ratio(retry_policy *p, const char *v, char *err, siz
     else
         ok = retry_decimal(v, v + n, 6, &ppm);
     if (!ok || ppm > RETRY_MAX_RATIO)
-        return retry_fail(err, errlen,
-                          "budget.ratio: \"%s\": expected a ratio from 0 to 100 such as 0.2 "
-                          "or 20%%",
-                          v);
+        return err_set(err, errlen, -EINVAL,
+                       "budget.ratio: \"%s\": expected a ratio from 0 to 100 such as 0.2 "
+                       "or 20%%",
+                       v);
     p->budget = true;
     p->budget_ratio = (uint32_t)ppm;
     return 0;
@@ -272,8 +259,9 @@ static int retry_set_budget_min(retry_policy *p, const char *v, char *err, size_
     uint64_t n;
 
     if (!retry_decimal(v, v + strlen(v), 0, &n) || n > RETRY_MAX_MIN_PER_S)
-        return retry_fail(err, errlen, "budget.min_per_s: \"%s\": expected an integer from 0 to %u",
-                          v, RETRY_MAX_MIN_PER_S);
+        return err_set(err, errlen, -EINVAL,
+                       "budget.min_per_s: \"%s\": expected an integer from 0 to %u", v,
+                       RETRY_MAX_MIN_PER_S);
     p->budget = true;
     p->budget_min_per_s = (uint32_t)n;
     return 0;
@@ -304,18 +292,18 @@ int retry_policy_set(retry_policy *p, const char *key, const char *value, char *
         if (strcmp(key, retry_options[i].key) == 0)
             return retry_options[i].set(p, value, err, errlen);
     }
-    return retry_fail(err, errlen,
-                      "unknown retry option \"%s\" (expected on, max_attempts, backoff, base, "
-                      "cap, multiplier, jitter, honor_retry_after, retry_after_max, budget, "
-                      "retry_non_idempotent)",
-                      key);
+    return err_set(err, errlen, -EINVAL,
+                   "unknown retry option \"%s\" (expected on, max_attempts, backoff, base, "
+                   "cap, multiplier, jitter, honor_retry_after, retry_after_max, budget, "
+                   "retry_non_idempotent)",
+                   key);
 }
 
 int retry_policy_validate(const retry_policy *p, char *err, size_t errlen)
 {
     if (p->max_attempts < 1 || p->max_attempts > RETRY_MAX_ATTEMPTS)
-        return retry_fail(err, errlen, "max_attempts: expected an integer from 1 to %d",
-                          RETRY_MAX_ATTEMPTS);
+        return err_set(err, errlen, -EINVAL, "max_attempts: expected an integer from 1 to %d",
+                       RETRY_MAX_ATTEMPTS);
     return backoff_policy_validate(&p->backoff, err, errlen);
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
+
 struct tmpl_builtin {
     const char *name;
     enum tmpl_kind kind;
@@ -22,21 +24,6 @@ static const struct tmpl_builtin tmpl_builtins[] = {
     {"vu", TMPL_VU},
     {"now_ms", TMPL_NOW_MS},
 };
-
-static int tmpl_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int tmpl_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* "line L, column C" (or "column C" on a one-line template) of offset `at`. */
 static void tmpl_where(const char *src, size_t len, size_t at, char *out, size_t outlen)
@@ -109,38 +96,38 @@ static int tmpl_placeholder(tmpl *t, struct tmpl_part *part, const char *p, cons
         p++;
     name_end = p;
     if (name == name_end)
-        return tmpl_fail(err, errlen, -EINVAL, "expected a name inside '{{ }}'");
+        return err_set(err, errlen, -EINVAL, "expected a name inside '{{ }}'");
     if (!isalpha((unsigned char)*name) && *name != '_')
-        return tmpl_fail(err, errlen, -EINVAL, "'%.*s' must start with a letter or '_'",
-                         (int)(name_end - name), name);
+        return err_set(err, errlen, -EINVAL, "'%.*s' must start with a letter or '_'",
+                       (int)(name_end - name), name);
     p = tmpl_skip_space(p, end);
     if (p < end && *p == '(') {
         int64_t lo, hi;
 
         if ((size_t)(name_end - name) != 10 || memcmp(name, "random_int", 10) != 0)
-            return tmpl_fail(err, errlen, -EINVAL,
-                             "unknown function '%.*s', expected random_int(a,b)",
-                             (int)(name_end - name), name);
+            return err_set(err, errlen, -EINVAL,
+                           "unknown function '%.*s', expected random_int(a,b)",
+                           (int)(name_end - name), name);
         p++;
         if (!tmpl_int(&p, end, &lo) || p >= end || *p != ',')
-            return tmpl_fail(err, errlen, -EINVAL,
-                             "random_int takes two integers, e.g. random_int(1,100)");
+            return err_set(err, errlen, -EINVAL,
+                           "random_int takes two integers, e.g. random_int(1,100)");
         p++;
         if (!tmpl_int(&p, end, &hi) || p >= end || *p != ')' || p + 1 != end)
-            return tmpl_fail(err, errlen, -EINVAL,
-                             "random_int takes two integers, e.g. random_int(1,100)");
+            return err_set(err, errlen, -EINVAL,
+                           "random_int takes two integers, e.g. random_int(1,100)");
         if (lo > hi)
-            return tmpl_fail(err, errlen, -EINVAL,
-                             "random_int(%lld,%lld): the first bound is above the second",
-                             (long long)lo, (long long)hi);
+            return err_set(err, errlen, -EINVAL,
+                           "random_int(%lld,%lld): the first bound is above the second",
+                           (long long)lo, (long long)hi);
         part->kind = TMPL_RANDOM_INT;
         part->lo = lo;
         part->hi = hi;
         return 0;
     }
     if (p != end)
-        return tmpl_fail(err, errlen, -EINVAL, "unexpected '%c' after '%.*s'", *p,
-                         (int)(name_end - name), name);
+        return err_set(err, errlen, -EINVAL, "unexpected '%c' after '%.*s'", *p,
+                       (int)(name_end - name), name);
     part->kind = TMPL_VAR;
     part->off = (size_t)(name - t->src);
     part->len = (size_t)(name_end - name);
@@ -186,7 +173,7 @@ int tmpl_compile(tmpl *t, const char *src, size_t len, char *err, size_t errlen)
         }
         if (rc < 0) {
             tmpl_where(t->src, len, i, where, sizeof(where));
-            tmpl_fail(err, errlen, rc, "%s: %s", where, msg);
+            err_set(err, errlen, rc, "%s: %s", where, msg);
             goto err;
         }
         if (i > lit) {
@@ -304,11 +291,11 @@ int tmpl_render(const tmpl *t, const tmpl_ctx *ctx, buf *out, char *err, size_t 
             if (rc == 0) {
                 rc = buf_append(out, v, vlen);
             } else if (ctx->step != NULL) {
-                tmpl_fail(err, errlen, rc, "step '%s' needs '%.*s', which was not captured",
-                          ctx->step, (int)p->len, t->src + p->off);
+                err_set(err, errlen, rc, "step '%s' needs '%.*s', which was not captured",
+                        ctx->step, (int)p->len, t->src + p->off);
             } else {
-                tmpl_fail(err, errlen, rc, "'%.*s' is needed but was not captured", (int)p->len,
-                          t->src + p->off);
+                err_set(err, errlen, rc, "'%.*s' is needed but was not captured", (int)p->len,
+                        t->src + p->off);
             }
             break;
         case TMPL_UUID:
@@ -332,6 +319,6 @@ int tmpl_render(const tmpl *t, const tmpl_ctx *ctx, buf *out, char *err, size_t 
     if (rc < 0)
         out->len = before;
     if (rc == -ENOBUFS || rc == -ENOMEM)
-        tmpl_fail(err, errlen, rc, "rendered request too large");
+        err_set(err, errlen, rc, "rendered request too large");
     return rc;
 }
