@@ -17,10 +17,11 @@
  * limit, one structured-field item each. Its RateLimit-Policy item states the
  * policy, which never changes: q quota units per w seconds. For a rate limit
  * that is the rate as written ("18/s": q=18;w=1, "300/min": q=300;w=60; a
- * period that is not whole seconds is scaled until it is, "10/250ms": q=40;
- * w=1), and when the units available at once -- the GCRA burst -- differ from
- * q, the vendor parameter tollgate-burst gives them ("18/s" with burst 5:
- * "writes";q=18;w=1;tollgate-burst=5). A concurrency cap is q=CAP with
+ * period that is not whole seconds is scaled by up to 10 until it is,
+ * "10/250ms": q=40;w=1, else rounded down to what fits in the period rounded
+ * up, "3/333ms": q=9;w=1), and when the units available at once -- the
+ * GCRA burst -- differ from q, the vendor parameter tollgate-burst gives
+ * them ("18/s" with burst 5: "writes";q=18;w=1;tollgate-burst=5). A concurrency cap is q=CAP with
  * qu="concurrent-requests" and no w. The RateLimit item states the client's
  * current state under that policy: r = the units available now (at most the
  * burst), t = seconds until the allowance is whole again (r back to the
