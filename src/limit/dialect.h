@@ -2,7 +2,7 @@
  * dialect: the rate-limit response headers, in every dialect clients read,
  * as a table of writers; a policy picks several at once.
  *
- * | dialect     | headers (every response of a limited route)                     |
+ * | dialect     | headers (every response of a limited route)                      |
  * |-------------|------------------------------------------------------------------|
  * | ietf        | RateLimit-Policy: "name";q=Q;w=W, ...  RateLimit: "name";r=R;t=T, ... |
  * | draft03     | RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (tightest)  |
@@ -11,15 +11,33 @@
  * | inin        | inin-ratelimit-count, inin-ratelimit-allowed, inin-ratelimit-reset|
  *
  * plus, on a 429, Retry-After once (spelt retry-after when github is the
- * first dialect chosen). The ietf dialect lists every applicable limit (one
- * structured-field item each, draft-ietf-httpapi-ratelimit-headers); the
- * others describe the tightest limit (limit_tightest). Values: Q = quota
- * (GCRA burst, window count, cap), R = remaining, T and every "reset" =
- * seconds until the limit is back to full allowance, rounded up; W = the
- * time a full quota takes to come back, rounded up, at least 1. A
- * concurrency cap has no window and no reset: its ietf items carry no w and
- * no t, and the single-limit dialects report reset 0. "used" and inin's
- * "count" are quota - remaining.
+ * first dialect chosen).
+ *
+ * ietf (draft-ietf-httpapi-ratelimit-headers-10/-11) lists every applicable
+ * limit, one structured-field item each. Its RateLimit-Policy item states the
+ * policy, which never changes: q quota units per w seconds. For a rate limit
+ * that is the rate as written ("18/s": q=18;w=1, "300/min": q=300;w=60; a
+ * period that is not whole seconds is scaled by up to 10 until it is,
+ * "10/250ms": q=40;w=1, else rounded down to what fits in the period rounded
+ * up, "3/333ms": q=9;w=1), and when the units available at once -- the
+ * GCRA burst -- differ from q, the vendor parameter tollgate-burst gives
+ * them ("18/s" with burst 5: "writes";q=18;w=1;tollgate-burst=5). A concurrency cap is q=CAP with
+ * qu="concurrent-requests" and no w. The RateLimit item states the client's
+ * current state under that policy: r = the units available now (at most the
+ * burst), t = seconds until the allowance is whole again (r back to the
+ * burst / count), rounded up: for a window its end, for a bucket the time it
+ * takes to refill; a cap has no t. A bucket gives units back one every
+ * period / count before that, so a rejected request's Retry-After (the time
+ * until the request would pass) can be shorter than t; the draft lets
+ * Retry-After take precedence.
+ *
+ * The other dialects describe one limit, the tightest (limit_tightest), by
+ * the allowance its remaining units count down from: limit = GCRA burst,
+ * window count or cap; remaining = R; reset = T (a cap: 0); "used" and inin's
+ * "count" are limit - remaining. They have no room for a rate.
+ *
+ * The lines are written by hand, with no printf: they go out on every response
+ * of a limited route.
  */
 #ifndef TG_LIMIT_DIALECT_H
 #define TG_LIMIT_DIALECT_H

@@ -228,7 +228,7 @@ static int serve_build(serve *s, char *err, size_t errlen)
 {
     const char **routes = NULL, **limits = NULL;
     struct sockaddr_storage ss = s->cfg.listen.ss;
-    int rc;
+    int *fds, rc;
 
     rc = localstore_new(&s->store, s->cfg.max_keys);
     if (rc < 0) {
@@ -263,21 +263,29 @@ static int serve_build(serve *s, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    for (unsigned i = 0; i < s->cfg.threads; i++) {
-        int fd = worker_listen_socket(&ss, s->cfg.listen.text, true, err, errlen);
-
-        if (fd < 0)
-            return fd;
-        if (i == 0)
-            serve_addr_text(&ss, s->cfg.listen.text, sizeof(s->cfg.listen.text));
-        rc = worker_init(&s->workers[i], &s->g, i, fd);
-        s->nworkers = i + 1;
-        if (rc < 0) {
-            snprintf(err, errlen, "worker: %s", uv_strerror(rc));
-            return rc;
-        }
+    fds = calloc(s->cfg.threads, sizeof(*fds));
+    if (fds == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
     }
-    return 0;
+    rc = worker_listen_group(&ss, s->cfg.listen.text, s->cfg.threads, fds, err, errlen);
+    if (rc < 0) {
+        free(fds);
+        return rc;
+    }
+    serve_addr_text(&ss, s->cfg.listen.text, sizeof(s->cfg.listen.text));
+    for (unsigned i = 0; i < s->cfg.threads; i++) {
+        if (rc < 0) {
+            close(fds[i]); /* after a failed worker_init: not handed over */
+            continue;
+        }
+        rc = worker_init(&s->workers[i], &s->g, i, fds[i]);
+        s->nworkers = i + 1;
+        if (rc < 0)
+            snprintf(err, errlen, "worker: %s", uv_strerror(rc));
+    }
+    free(fds);
+    return rc;
 }
 
 /* Waits for SIGTERM / SIGINT (blocked in every thread), drains, and returns

@@ -80,29 +80,111 @@ static void worker_on_check(uv_check_t *h)
 
 /* ---- listening ---- */
 
-int worker_listen_socket(struct sockaddr_storage *addr, const char *text, bool reuseport, char *err,
-                         size_t errlen)
+/* Sets the error message for a failed socket call on `text`. */
+static int worker_sock_fail(const char *text, int e, char *err, size_t errlen)
+{
+    if (e == EADDRINUSE)
+        snprintf(err, errlen, "%s: address in use: another process listens on this port", text);
+    else
+        snprintf(err, errlen, "%s: %s", text, strerror(e));
+    return -e;
+}
+
+/* A non-blocking socket bound to addr (not listening yet), with SO_REUSEADDR
+ * (so that connections of an earlier server in TIME_WAIT do not keep the
+ * port) and SO_REUSEPORT when asked. The address bound is written back. */
+static int worker_sock_bind(struct sockaddr_storage *addr, const char *text, bool reuseport,
+                            char *err, size_t errlen)
 {
     socklen_t len =
         addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     int one = 1, fd, e;
 
     fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        e = errno;
-        snprintf(err, errlen, "%s: %s", text, strerror(e));
-        return -e;
-    }
+    if (fd < 0)
+        return worker_sock_fail(text, errno, err, errlen);
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
         (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
-        bind(fd, (struct sockaddr *)addr, len) < 0 || listen(fd, WORKER_BACKLOG) < 0 ||
+        bind(fd, (struct sockaddr *)addr, len) < 0 ||
         getsockname(fd, (struct sockaddr *)addr, &len) < 0) {
         e = errno;
-        snprintf(err, errlen, "%s: %s", text, strerror(e));
         close(fd);
-        return -e;
+        return worker_sock_fail(text, e, err, errlen);
     }
     return fd;
+}
+
+int worker_listen_socket(struct sockaddr_storage *addr, const char *text, bool reuseport, char *err,
+                         size_t errlen)
+{
+    int fd = worker_sock_bind(addr, text, reuseport, err, errlen), e;
+
+    if (fd < 0)
+        return fd;
+    if (listen(fd, WORKER_BACKLOG) < 0) {
+        e = errno;
+        close(fd);
+        return worker_sock_fail(text, e, err, errlen);
+    }
+    return fd;
+}
+
+/*
+ * Why the first socket starts without SO_REUSEPORT: the kernel lets a socket
+ * bind or listen on a port where others listen only if all of them, old and
+ * new, have SO_REUSEPORT and the same user -- it cannot tell our workers from
+ * a second `tollgate serve` of the same user, which would then share the port
+ * silently with limiter state of its own. So:
+ *
+ *   1. fds[0] is bound with SO_REUSEADDR only, fds[1..n) with SO_REUSEADDR
+ *      and SO_REUSEPORT; none listens yet (bound sockets with SO_REUSEADDR
+ *      that do not listen never conflict with each other, so a second server
+ *      starting at the same moment may get this far too).
+ *   2. listen(fds[0]) is the one exclusive step: a listening socket without
+ *      SO_REUSEPORT conflicts with every other socket that listens on the
+ *      port, whatever its options or user. It fails if anything listens
+ *      there already (another tollgate, nginx, ...), and once it succeeded
+ *      no other socket can listen on the port (nor bind, unless it has
+ *      SO_REUSEADDR and never listens). Of two servers racing, the kernel lets
+ *      exactly one pass this step; the other exits with "address in use".
+ *   3. Only then fds[0] gets SO_REUSEPORT, and fds[1..n) listen: they join
+ *      fds[0]'s reuseport group (the kernel forms the group when the second
+ *      socket listens and finds the first listening with the option set), so
+ *      connections are spread over all n.
+ *
+ * There is no moment between the check and the listening when another
+ * tollgate could slip in: the check is the first listen itself. What cannot
+ * be prevented is a program of the same user that opens a SO_REUSEPORT
+ * socket on the port later, on purpose: with n > 1 the group must keep the
+ * option (with n == 1 it never gets it, and nothing can join).
+ */
+int worker_listen_group(struct sockaddr_storage *addr, const char *text, unsigned n, int *fds,
+                        char *err, size_t errlen)
+{
+    int one = 1, rc = 0;
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        fds[i] = -1;
+    for (i = 0; i < n && rc >= 0; i++) {
+        rc = worker_sock_bind(addr, text, i > 0, err, errlen);
+        fds[i] = rc;
+    }
+    if (rc >= 0 && listen(fds[0], WORKER_BACKLOG) < 0)
+        rc = worker_sock_fail(text, errno, err, errlen);
+    if (rc >= 0 && n > 1 && setsockopt(fds[0], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+        rc = worker_sock_fail(text, errno, err, errlen);
+    for (i = 1; i < n && rc >= 0; i++)
+        if (listen(fds[i], WORKER_BACKLOG) < 0)
+            rc = worker_sock_fail(text, errno, err, errlen);
+    if (rc >= 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+    return rc;
 }
 
 /* ---- writing ---- */

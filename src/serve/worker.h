@@ -89,13 +89,25 @@ typedef struct worker {
     worker_hook *hooks;
 } worker;
 
-/* Opens a non-blocking listening socket on addr, with SO_REUSEPORT when
- * reuseport (every worker opens its own on the same address). Returns the
- * descriptor, or a negative errno with a message ("127.0.0.1:8080: Address
- * already in use"). The address bound is written back into addr, so that
- * with port 0 the next workers share the kernel's choice. */
+/* Opens a non-blocking listening socket on addr (SO_REUSEADDR, and
+ * SO_REUSEPORT when reuseport), e.g. the admin listener. Returns the
+ * descriptor, or a negative errno with a message ("127.0.0.1:9090: address in
+ * use: another process listens on this port"). The address bound is written
+ * back into addr (the kernel's choice for port 0). */
 int worker_listen_socket(struct sockaddr_storage *addr, const char *text, bool reuseport, char *err,
                          size_t errlen);
+
+/* Opens the n listening sockets of the workers on addr, one port shared
+ * through SO_REUSEPORT, into fds[0..n), and makes sure the port is this
+ * process's alone: if any other socket listens on it already, or another
+ * server takes it at the same moment, it fails with -EADDRINUSE ("HOST:PORT:
+ * address in use: another process listens on this port") and opens nothing;
+ * once it succeeded no other server can listen there (worker.c explains how).
+ * The address bound is written back into addr (the kernel's choice for port
+ * 0). Returns 0 or a negative errno with a message; the caller owns the
+ * descriptors on success. */
+int worker_listen_group(struct sockaddr_storage *addr, const char *text, unsigned n, int *fds,
+                        char *err, size_t errlen);
 
 /* Prepares worker `id` of g on listening socket fd (which it then owns).
  * Returns 0 or a negative errno; the caller frees w with worker_free in any

@@ -38,6 +38,12 @@ routes:
 
 
 def test_fixed_window_admission(serve):
+    # 4 per aligned 1 s window. The windows are cut on the server's clock, so
+    # the test does not guess where they start: it reads them from the
+    # responses. An admitted request carries the units left in its window
+    # (r = 3, 2, 1, 0), so a 200 with r=3 is the first request of a window.
+    # Whatever the client's timing, within one window the responses must be
+    # 200 r=3, 200 r=2, 200 r=1, 200 r=0, then only 429 r=0 with Retry-After.
     gw = serve(
         """
 limits:
@@ -51,12 +57,35 @@ routes:
 """
     )
     c = Client(gw.port)
-    # Windows are aligned on the monotonic clock (CLOCK_MONOTONIC, which
-    # time.monotonic() reads too): start right after a boundary.
-    time.sleep(1.0 - (time.monotonic() % 1.0) + 0.05)
-    statuses = [c.request("GET", "/x").status for _ in range(6)]
-    assert statuses == [200, 200, 200, 200, 429, 429]
+    windows = []  # per window: the (status, r) of its responses, in order
+    full = 0  # windows in which the limit was reached and then enforced
+    start = time.monotonic()
+    while full < 2 and time.monotonic() - start < 20:
+        r = c.request("GET", "/x")
+        assert r.header("RateLimit-Policy") == '"win";q=4;w=1'
+        name, params = r.header("RateLimit").split(";", 1)
+        assert name == '"win"'
+        kv = dict(p.split("=") for p in params.split(";"))
+        left, t = int(kv["r"]), int(kv["t"])
+        assert t == 1  # a window ends within the second
+        if r.status == 200 and left == 3:
+            windows.append([])
+        assert windows, "the first response must open a window"
+        windows[-1].append((r.status, left))
+        if r.status == 429:
+            assert r.header("Retry-After") == "1"
+        if windows[-1][-2:] == [(200, 0), (429, 0)]:
+            full += 1
     c.close()
+    expected = [(200, 3), (200, 2), (200, 1), (200, 0)]
+    for w in windows:
+        n = min(len(w), 4)
+        assert w[:n] == expected[:n], windows
+        assert all(x == (429, 0) for x in w[4:]), windows
+    assert full >= 2, windows
+    # Requests spread over E seconds touch at most E + 2 aligned 1 s windows;
+    # more would mean shorter windows.
+    assert len(windows) <= int(time.monotonic() - start) + 2, windows
 
 
 DIALECTS = """
@@ -92,6 +121,31 @@ def test_ietf_draft03_xratelimit_inin_headers(serve):
     # a route no limit matches carries none of them
     free = get(gw.port, "/free")
     assert free.header("RateLimit") is None and free.header("inin-ratelimit-count") is None
+
+
+def test_ietf_policy_states_the_rate(serve):
+    # 18/s with a burst of 5 is published as 18 per second, 5 at once; the
+    # RateLimit item counts down from the burst.
+    gw = serve(
+        """
+limits:
+  - name: script-writes
+    match: {path: /x}
+    rate: 18/s
+    burst: 5
+  - name: per-token
+    match: {path: /x}
+    rate: 300/min
+routes:
+  - path: /x
+    handler: static
+"""
+    )
+    r = get(gw.port, "/x")
+    assert r.header("RateLimit-Policy") == (
+        '"script-writes";q=18;w=1;tollgate-burst=5, "per-token";q=300;w=60'
+    )
+    assert r.header("RateLimit") == '"script-writes";r=4;t=1, "per-token";r=299;t=1'
 
 
 def test_github_headers(serve):

@@ -290,7 +290,7 @@ def test_address_in_use_exits_1(tollgate, tmp_path):
         r = serve_rc(tollgate, "--config", path, "--admin", "off", "--listen",
                      f"127.0.0.1:{busy.getsockname()[1]}")
         assert r.returncode == 1
-        assert "Address already in use" in r.stderr
+        assert "address in use: another process listens on this port" in r.stderr
     finally:
         busy.close()
 

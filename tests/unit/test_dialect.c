@@ -116,8 +116,10 @@ static void test_admitted(void **state)
     expect(DIALECT_BIT(DIALECT_IETF) | DIALECT_BIT(DIALECT_GITHUB), &d, "");
 }
 
-/* Script writes: 20/s with a burst of 5. The sixth write at the same instant
- * is refused for 50 ms: Retry-After 1, once, after every dialect. */
+/* Script writes: 20/s with a burst of 5. The policy item says 20 per second
+ * with 5 at once; the single-limit dialects count down from the burst. The
+ * sixth write at the same instant is refused for 50 ms: Retry-After 1, once,
+ * after every dialect. */
 static void test_rejected(void **state)
 {
     struct fixture *f = *state;
@@ -133,7 +135,7 @@ static void test_rejected(void **state)
     assert_int_equal(d.wait_ns, 50 * MS);
     assert_int_equal(d.n, 3);
     expect(DIALECT_BIT(DIALECT_IETF), &d,
-           "RateLimit-Policy: \"per-token\";q=300;w=60, \"writes\";q=5;w=1, "
+           "RateLimit-Policy: \"per-token\";q=300;w=60, \"writes\";q=20;w=1;tollgate-burst=5, "
            "\"org-window\";q=100;w=60\r\n"
            "RateLimit: \"per-token\";r=295;t=1, \"writes\";r=0;t=1, \"org-window\";r=95;t=40\r\n"
            "Retry-After: 1\r\n");
@@ -170,11 +172,75 @@ static void test_concurrency_items(void **state)
     assert_true(d.admitted);
     expect(DIALECT_BIT(DIALECT_IETF), &d,
            "RateLimit-Policy: \"per-token\";q=300;w=60, \"org-window\";q=100;w=60, "
-           "\"summary-cap\";q=10\r\n"
+           "\"summary-cap\";q=10;qu=\"concurrent-requests\"\r\n"
            "RateLimit: \"per-token\";r=299;t=1, \"org-window\";r=99;t=60, \"summary-cap\";r=9\r\n");
     expect(DIALECT_BIT(DIALECT_DRAFT03), &d,
            "RateLimit-Limit: 10\r\nRateLimit-Remaining: 9\r\nRateLimit-Reset: 0\r\n");
     limit_release(f->s, &d, 3000 * S);
+}
+
+/* The policy item states the rate as written, q units per w whole seconds,
+ * with the burst beside it when it differs; sub-second periods are scaled by
+ * up to 10, else rounded down to what fits in the period rounded up. The
+ * RateLimit item: units available now, seconds until the allowance is whole. */
+static void test_policy_items_state_the_rate(void **state)
+{
+    static const char *const GLOBAL[] = {"global"};
+    limit_policy *p;
+    limit_store *s;
+    limit_request r;
+    limit_decision d;
+
+    (void)state;
+    assert_int_equal(policy_new(&p), 0);
+    add(p, "script-writes", NULL, "/r", GLOBAL, (units_rate){18, S}, 5, 0);
+    add(p, "per-token", NULL, "/r", GLOBAL, (units_rate){300, 60 * S}, 0, 0);
+    add(p, "quarter", NULL, "/r", GLOBAL, (units_rate){10, 250 * MS}, 0, 0);
+    add(p, "slow", NULL, "/r", GLOBAL, (units_rate){1, 1500 * MS}, 0, 0);
+    add(p, "odd", NULL, "/r", GLOBAL, (units_rate){3, 333 * MS}, 0, 0);
+    add(p, "fixed", "fixed_window", "/r", GLOBAL, (units_rate){5, 2 * S}, 0, 0);
+    add(p, "sliding", "sliding_window", "/r", GLOBAL, (units_rate){100, 10 * S}, 0, 0);
+    add(p, "deep", NULL, "/r", GLOBAL, (units_rate){10, S}, 50, 0);
+    assert_int_equal(localstore_new(&s, 0), 0);
+    memset(&r, 0, sizeof(r));
+    r.method = request_slice("GET");
+    r.path = request_slice("/r");
+    assert_int_equal(limit_decide(p, s, &r, 1000 * S, &d, NULL, NULL), 0);
+    assert_true(d.admitted);
+    assert_int_equal(d.n, 8);
+    expect(DIALECT_BIT(DIALECT_IETF), &d,
+           "RateLimit-Policy: \"script-writes\";q=18;w=1;tollgate-burst=5, "
+           "\"per-token\";q=300;w=60, \"quarter\";q=40;w=1;tollgate-burst=10, "
+           "\"slow\";q=2;w=3;tollgate-burst=1, \"odd\";q=9;w=1;tollgate-burst=3, "
+           "\"fixed\";q=5;w=2, \"sliding\";q=100;w=10, \"deep\";q=10;w=1;tollgate-burst=50\r\n"
+           "RateLimit: \"script-writes\";r=4;t=1, \"per-token\";r=299;t=1, \"quarter\";r=9;t=1, "
+           "\"slow\";r=0;t=2, \"odd\";r=2;t=1, \"fixed\";r=4;t=2, \"sliding\";r=99;t=20, "
+           "\"deep\";r=49;t=1\r\n");
+    /* the single-limit dialects: the tightest (slow, nothing left), by its burst */
+    expect(DIALECT_BIT(DIALECT_XRATELIMIT), &d,
+           "X-RateLimit-Limit: 1\r\nX-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: 2\r\n");
+    store_free(s);
+    policy_free(p);
+}
+
+/* Headers that would not fit the buffer's bound are refused whole. */
+static void test_bounded_buffer(void **state)
+{
+    struct fixture *f = *state;
+    limit_decision d;
+    buf b;
+
+    f->r.method = request_slice("GET");
+    f->r.path = request_slice("/api/v2/users");
+    f->r.token = request_slice("t4");
+    f->r.org = request_slice("hooli");
+    assert_int_equal(limit_decide(f->p, f->s, &f->r, 4000 * S, &d, NULL, NULL), 0);
+    buf_init(&b, 40);
+    assert_int_equal(buf_append(&b, "X: 1\r\n", 6), 0);
+    assert_int_equal(dialect_write(DIALECT_BIT(DIALECT_IETF), &d, WALL, &b), -ENOBUFS);
+    assert_int_equal(b.len, 6);
+    assert_memory_equal(buf_ptr(&b), "X: 1\r\n", 6);
+    buf_free(&b);
 }
 
 static void test_names(void **state)
@@ -206,6 +272,8 @@ int main(void)
         cmocka_unit_test(test_admitted),
         cmocka_unit_test(test_rejected),
         cmocka_unit_test(test_concurrency_items),
+        cmocka_unit_test(test_policy_items_state_the_rate),
+        cmocka_unit_test(test_bounded_buffer),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
