@@ -107,16 +107,3 @@ int algo_params_init(algo_params *p, enum algo_kind kind, units_rate rate, uint6
         return algo_params_gcra(p, err, errlen);
     return 0;
 }
-
-uint64_t algo_window_ns(const algo_params *p)
-{
-    switch (p->kind) {
-    case ALGO_GCRA:
-        return p->tol_ns + (p->tol_frac != 0);
-    case ALGO_FIXED_WINDOW:
-    case ALGO_SLIDING_WINDOW:
-        return p->period_ns;
-    default:
-        return 0;
-    }
-}

@@ -100,10 +100,6 @@ int algo_parse(const char *name, enum algo_kind *out, char *err, size_t errlen);
 int algo_params_init(algo_params *p, enum algo_kind kind, units_rate rate, uint64_t burst,
                      uint64_t cap, char *err, size_t errlen);
 
-/* The policy window in ns that headers publish as `w`: the time a full quota
- * takes to come back (GCRA: quota * T; windows: period_ns; concurrency: 0). */
-uint64_t algo_window_ns(const algo_params *p);
-
 /* Nanoseconds to whole seconds, rounded up. */
 static inline uint64_t algo_ceil_s(uint64_t ns)
 {
