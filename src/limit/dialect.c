@@ -5,20 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int dialect_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int dialect_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
+#include "core/err.h"
 
 /* ---- writing: every dialect runs on every response of a limited route, so
  * the lines are put together by hand in room reserved once per dialect (with
@@ -288,10 +275,10 @@ int dialect_parse(const char *name, enum dialect_id *out, char *err, size_t errl
             return 0;
         }
     }
-    return dialect_fail(err, errlen,
-                        "dialects: unknown '%s', expected ietf, draft03, x-ratelimit, github or "
-                        "inin",
-                        name == NULL ? "" : name);
+    return err_set(err, errlen, -EINVAL,
+                   "dialects: unknown '%s', expected ietf, draft03, x-ratelimit, github or "
+                   "inin",
+                   name == NULL ? "" : name);
 }
 
 int dialect_check(unsigned mask, char *err, size_t errlen)
@@ -299,9 +286,9 @@ int dialect_check(unsigned mask, char *err, size_t errlen)
     unsigned clash = DIALECT_BIT(DIALECT_XRATELIMIT) | DIALECT_BIT(DIALECT_GITHUB);
 
     if ((mask & clash) == clash)
-        return dialect_fail(err, errlen,
-                            "dialects: x-ratelimit and github both write X-RateLimit-Limit, "
-                            "choose one");
+        return err_set(err, errlen, -EINVAL,
+                       "dialects: x-ratelimit and github both write X-RateLimit-Limit, "
+                       "choose one");
     return 0;
 }
 
