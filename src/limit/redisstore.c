@@ -227,9 +227,41 @@ static void rs_op_put(redisstore *s, rs_op *op)
 
 /* ---- RESP ---- */
 
+/* Decimal digits of v at p (room for 20); returns the end. */
+static char *rs_dec(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* Appends "$LEN\r\n" (the head of a bulk string). */
+static int rs_bulk_head(buf *b, size_t n)
+{
+    char *p, *start;
+    int rc = buf_reserve(b, 24);
+
+    if (rc < 0)
+        return rc;
+    start = p = buf_tail(b);
+    *p++ = '$';
+    p = rs_dec(p, n);
+    *p++ = '\r';
+    *p++ = '\n';
+    buf_commit(b, (size_t)(p - start));
+    return 0;
+}
+
 static int rs_arg(buf *b, const char *p, size_t n)
 {
-    int rc = buf_printf(b, "$%zu\r\n", n);
+    int rc = rs_bulk_head(b, n);
 
     if (rc == 0)
         rc = buf_append(b, p, n);
@@ -241,9 +273,9 @@ static int rs_arg(buf *b, const char *p, size_t n)
 static int rs_arg_u64(buf *b, uint64_t v)
 {
     char tmp[24];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+    char *end = rs_dec(tmp, v);
 
-    return rs_arg(b, tmp, (size_t)n);
+    return rs_arg(b, tmp, (size_t)(end - tmp));
 }
 
 /* ---- connection ---- */
@@ -565,7 +597,7 @@ static int rs_decide(limit_store *base, const store_item *items, size_t n, uint6
     if (rc == 0)
         rc = rs_arg_u64(b, n);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = buf_printf(b, "$%zu\r\n", RS_PREFIX_LEN + items[i].key_len);
+        rc = rs_bulk_head(b, RS_PREFIX_LEN + items[i].key_len);
         if (rc == 0 && items[i].params->kind == ALGO_CONCURRENCY) {
             rs_cap *c = &op->caps[op->ncaps++];
 

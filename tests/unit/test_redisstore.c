@@ -174,7 +174,8 @@ static const lim LIMITS[] = {
     {"g-7-2s", "/b/**", "gcra", "token", {7, 2 * S}, 0, 0, 0},
     {"g-day", "/b/**", "gcra", "org", {1000, 86400 * S}, 50, 0, 0},
     {"g-fast", "/c/**", "gcra", NULL, {99999, S}, 3, 0, 0},
-    {"g-5000h", "/b/**", "gcra", "token", {5000, 3600 * S}, 0, 0, 0}, /* tol x count > 2^53 */
+    {"g-5000h", "/b/**", "gcra", "token", {5000, 3600 * S}, 0, 0, 0}, /* tol x count > 2^52 */
+    {"g-9999h", "/c/**", "gcra", "token", {9999, 3600 * S}, 0, 0, 0}, /* and T fractional */
     {"g-hour-cost", "/a/**", "gcra", "org", {10, 3600 * S}, 0, 3, 0},
     {"fixed", "/a/**", "fixed_window", "token", {4, 1500 * MS}, 0, 0, 0},
     {"fixed-day", "/c/**", "fixed_window", "org", {20, 86400 * S}, 0, 0, 0},
