@@ -247,7 +247,7 @@ def test_bad_config_exits_2_with_position(tollgate, tmp_path):
         ("store: redis://127.0.0.1:1\non_store_failure: open\n"
          "routes:\n  - {path: /x, handler: static}\n",
          ":2:19: on_store_failure: unknown 'open', expected local, allow or deny"),
-        ("store: redis://127.0.0.1:1\nlimits:\n  - {name: y, rate: 1000/365d}\n"
+        ("store: redis://127.0.0.1:1\nlimits:\n  - {name: y, rate: 1000/2000h}\n"
          "routes:\n  - {path: /x, handler: static}\n",
          "limits[0] 'y': the Redis store decides periods from 1us to 52 days exactly"),
         ("", "empty"),
