@@ -25,8 +25,10 @@
 #define RS_KEEP_OPS   1024         /* idle ops kept for reuse */
 #define RS_KEY_PREFIX "tg:l:"      /* every limit key */
 #define RS_PREFIX_LEN (sizeof(RS_KEY_PREFIX) - 1)
-#define RS_ARGS_FIXED 8 /* EVALSHA sha numkeys + 5 ARGV before the items */
-#define RS_ARGS_ITEM  10
+#define RS_ARGS_HEAD  4  /* ARGV before the decisions: slack, lease, holder, count */
+#define RS_ARGS_DEC   3  /* ARGV per decision before its items: items, now s, now ns */
+#define RS_ARGS_ITEM  10 /* ARGV per item */
+#define RS_BATCH_MAX  64 /* decisions in one EVALSHA */
 
 enum rs_state {
     RS_DOWN,       /* no connection: the tick connects */
@@ -37,31 +39,40 @@ enum rs_state {
 
 typedef struct redisstore redisstore;
 
-/* A concurrency slot a decision asks for, to give back if its reply comes
- * after the decision timed out. */
-typedef struct rs_cap {
-    size_t key_off; /* the prefixed key's bytes in cmd */
-    size_t key_len;
-    uint64_t hold;
-} rs_cap;
-
-/* One decision sent to Redis. */
-typedef struct rs_op {
-    redisstore *s;
-    struct rs_op *prev, *next; /* s->live (waited for) or s->zombies (timed out) */
-    uint64_t deadline_ms;      /* uv_now() by which it must be answered */
-    uint64_t sent_ms;
-    bool cancelled; /* the caller was answered -ETIMEDOUT; the reply is dropped */
-    bool retried;   /* sent again after NOSCRIPT */
+/* One decision of a batch: where its results go. */
+typedef struct rs_dec {
     size_t n;
     uint64_t now;
     algo_verdict *out;
     bool *admitted;
     store_cb cb;
     void *arg;
-    buf cmd; /* the EVALSHA in RESP, kept for a NOSCRIPT retry */
-    size_t ncaps;
-    rs_cap caps[STORE_MAX_ITEMS];
+} rs_dec;
+
+/* A concurrency slot a decision asks for, to give back if its reply comes
+ * after the decision timed out. */
+typedef struct rs_cap {
+    size_t key_off; /* the prefixed key's bytes in the op's keys */
+    size_t key_len;
+    uint64_t hold;
+    size_t dec; /* the decision's index in its batch */
+} rs_cap;
+
+/* The decisions of one loop pass, sent as one EVALSHA. */
+typedef struct rs_op {
+    redisstore *s;
+    struct rs_op *prev, *next; /* s->live (waited for) or s->zombies (timed out) */
+    uint64_t first_ms;         /* uv_now() of the first decision */
+    uint64_t deadline_ms;      /* by which it must be answered */
+    uint64_t sent_ms;
+    bool cancelled; /* the callers were answered -ETIMEDOUT; the reply is dropped */
+    bool retried;   /* sent again after NOSCRIPT */
+    size_t ndec, nkeys, nargs;
+    rs_dec dec[RS_BATCH_MAX];
+    buf keys; /* RESP bulk strings: every decision's keys, in order */
+    buf args; /* RESP bulk strings: every decision's ARGV, in order */
+    buf caps; /* rs_cap entries */
+    buf cmd;  /* the EVALSHA in RESP, kept for a NOSCRIPT retry */
 } rs_op;
 
 typedef struct rs_list {
@@ -80,8 +91,11 @@ struct redisstore {
     unsigned fails;
     unsigned nclosed;
     uint64_t connect_ms, probe_ms;
-    uv_timer_t timer; /* the oldest live op's deadline */
-    uv_timer_t tick;  /* reconnect and probe */
+    uv_timer_t timer;     /* the oldest live op's deadline */
+    uv_timer_t tick;      /* reconnect and probe */
+    uv_prepare_t prepare; /* sends the batch before the loop blocks ... */
+    uv_check_t check;     /* ... or after the I/O callbacks that filled it */
+    rs_op *batch;         /* decisions not sent yet */
     rs_list live, zombies;
     rs_op *free_ops;
     size_t nfree;
@@ -202,22 +216,36 @@ static rs_op *rs_op_get(redisstore *s)
         op = malloc(sizeof(*op));
         if (op == NULL)
             return NULL;
+        buf_init(&op->keys, 0);
+        buf_init(&op->args, 0);
+        buf_init(&op->caps, 0);
         buf_init(&op->cmd, 0);
     }
     op->s = s;
     op->prev = op->next = NULL;
     op->cancelled = false;
     op->retried = false;
-    op->ncaps = 0;
+    op->ndec = op->nkeys = op->nargs = 0;
+    buf_reset(&op->keys);
+    buf_reset(&op->args);
+    buf_reset(&op->caps);
     buf_reset(&op->cmd);
     return op;
+}
+
+static void rs_op_destroy(rs_op *op)
+{
+    buf_free(&op->keys);
+    buf_free(&op->args);
+    buf_free(&op->caps);
+    buf_free(&op->cmd);
+    free(op);
 }
 
 static void rs_op_put(redisstore *s, rs_op *op)
 {
     if (s->nfree >= RS_KEEP_OPS || s->closing) {
-        buf_free(&op->cmd);
-        free(op);
+        rs_op_destroy(op);
         return;
     }
     op->next = s->free_ops;
@@ -225,10 +253,22 @@ static void rs_op_put(redisstore *s, rs_op *op)
     s->nfree++;
 }
 
+/* Answers every decision of op with status (< 0) and recycles it. */
+static void rs_op_fail(redisstore *s, rs_op *op, int status)
+{
+    rs_dec dec[RS_BATCH_MAX];
+    size_t n = op->ndec;
+
+    memcpy(dec, op->dec, n * sizeof(dec[0]));
+    rs_op_put(s, op);
+    for (size_t i = 0; i < n; i++)
+        dec[i].cb(dec[i].arg, status);
+}
+
 /* ---- RESP ---- */
 
 /* Decimal digits of v at p (room for 20); returns the end. */
-static char *rs_dec(char *p, uint64_t v)
+static char *rs_decimal(char *p, uint64_t v)
 {
     char tmp[20];
     size_t n = 0;
@@ -252,7 +292,7 @@ static int rs_bulk_head(buf *b, size_t n)
         return rc;
     start = p = buf_tail(b);
     *p++ = '$';
-    p = rs_dec(p, n);
+    p = rs_decimal(p, n);
     *p++ = '\r';
     *p++ = '\n';
     buf_commit(b, (size_t)(p - start));
@@ -273,7 +313,7 @@ static int rs_arg(buf *b, const char *p, size_t n)
 static int rs_arg_u64(buf *b, uint64_t v)
 {
     char tmp[24];
-    char *end = rs_dec(tmp, v);
+    char *end = rs_decimal(tmp, v);
 
     return rs_arg(b, tmp, (size_t)(end - tmp));
 }
@@ -317,9 +357,11 @@ static void rs_on_timer(uv_timer_t *t)
         rs_list_remove(&s->live, op);
         rs_list_push(&s->zombies, op);
         op->cancelled = true;
-        s->st.timeouts++;
-        rs_fail_count(s);
-        op->cb(op->arg, -ETIMEDOUT);
+        s->st.timeouts += op->ndec;
+        for (size_t i = 0; i < op->ndec; i++)
+            rs_fail_count(s);
+        for (size_t i = 0; i < op->ndec; i++)
+            op->dec[i].cb(op->dec[i].arg, -ETIMEDOUT);
     }
     rs_arm(s);
 }
@@ -336,49 +378,78 @@ static void rs_load_script(redisstore *s)
     redisAsyncCommand(s->ac, rs_ignore, NULL, "SCRIPT LOAD %s", redis_lua_decide);
 }
 
-/* Gives back the slots a timed-out decision took after all. */
+/* Whether reply r has the shape op's decisions expect: per decision, one
+ * integer plus six per item. */
+static bool rs_reply_ok(const redisReply *r, const rs_op *op)
+{
+    size_t want = 0;
+
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+        return false;
+    for (size_t i = 0; i < op->ndec; i++)
+        want += 1 + 6 * op->dec[i].n;
+    if (r->elements != want)
+        return false;
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type != REDIS_REPLY_INTEGER)
+            return false;
+    return true;
+}
+
+/* Gives back the slots timed-out decisions took after all. */
 static void rs_release_late(redisstore *s, rs_op *op, const redisReply *r)
 {
+    const rs_cap *caps = (const rs_cap *)(const void *)buf_ptr(&op->caps);
+    size_t ncaps = op->caps.len / sizeof(rs_cap);
+    bool admitted[RS_BATCH_MAX];
     char member[48];
+    size_t at = 0;
 
-    if (s->ac == NULL || r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[0]->integer != 1)
+    if (s->ac == NULL || ncaps == 0 || !rs_reply_ok(r, op))
         return;
-    for (size_t i = 0; i < op->ncaps; i++) {
+    for (size_t i = 0; i < op->ndec; i++) {
+        admitted[i] = r->element[at]->integer == 1;
+        at += 1 + 6 * op->dec[i].n;
+    }
+    for (size_t i = 0; i < ncaps; i++) {
         const char *argv[3];
         size_t lens[3];
-        int n = snprintf(member, sizeof(member), "%s:%" PRIu64, s->holder, op->caps[i].hold);
+        int n;
 
+        if (!admitted[caps[i].dec])
+            continue;
+        n = snprintf(member, sizeof(member), "%s:%" PRIu64, s->holder, caps[i].hold);
         argv[0] = "ZREM";
         lens[0] = 4;
-        argv[1] = buf_ptr(&op->cmd) + op->caps[i].key_off;
-        lens[1] = op->caps[i].key_len;
+        argv[1] = buf_ptr(&op->keys) + caps[i].key_off;
+        lens[1] = caps[i].key_len;
         argv[2] = member;
         lens[2] = (size_t)n;
         redisAsyncCommandArgv(s->ac, rs_ignore, NULL, 3, argv, lens);
     }
 }
 
-static int rs_parse(const redisReply *r, rs_op *op)
+/* Writes every decision's results from a reply of the right shape. */
+static void rs_fill(const redisReply *r, rs_op *op)
 {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 + 6 * op->n)
-        return -EPROTO;
-    for (size_t i = 0; i < r->elements; i++)
-        if (r->element[i]->type != REDIS_REPLY_INTEGER)
-            return -EPROTO;
-    *op->admitted = r->element[0]->integer == 1;
-    for (size_t i = 0; i < op->n; i++) {
-        redisReply **e = r->element + 1 + 6 * i;
-        algo_verdict *v = &op->out[i];
+    size_t at = 0;
 
-        v->conforms = e[0]->integer != 0;
-        v->quota = (uint64_t)e[1]->integer;
-        v->remaining = (uint64_t)e[2]->integer;
-        v->reset_ns = (uint64_t)e[3]->integer;
-        v->wait_ns = e[4]->integer < 0 ? UINT64_MAX : (uint64_t)e[4]->integer;
-        v->full_at = e[5]->integer < 0 ? UINT64_MAX : op->now + (uint64_t)e[5]->integer;
+    for (size_t d = 0; d < op->ndec; d++) {
+        rs_dec *dec = &op->dec[d];
+
+        *dec->admitted = r->element[at++]->integer == 1;
+        for (size_t i = 0; i < dec->n; i++, at += 6) {
+            redisReply **e = r->element + at;
+            algo_verdict *v = &dec->out[i];
+
+            v->conforms = e[0]->integer != 0;
+            v->quota = (uint64_t)e[1]->integer;
+            v->remaining = (uint64_t)e[2]->integer;
+            v->reset_ns = (uint64_t)e[3]->integer;
+            v->wait_ns = e[4]->integer < 0 ? UINT64_MAX : (uint64_t)e[4]->integer;
+            v->full_at = e[5]->integer < 0 ? UINT64_MAX : dec->now + (uint64_t)e[5]->integer;
+        }
     }
-    return 0;
 }
 
 static void rs_on_reply(redisAsyncContext *ac, void *reply, void *priv)
@@ -386,14 +457,12 @@ static void rs_on_reply(redisAsyncContext *ac, void *reply, void *priv)
     rs_op *op = priv;
     redisstore *s = op->s;
     redisReply *r = reply;
-    store_cb cb;
-    void *arg;
-    int status;
+    int status = 0;
 
     if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
         !op->retried && !op->cancelled && !s->closing && s->ac == ac) {
         /* Redis restarted or its scripts were flushed: load the script and
-         * send the decision again behind it, on the same connection. */
+         * send the decisions again behind it, on the same connection. */
         op->retried = true;
         s->st.reloads++;
         rs_load_script(s);
@@ -413,21 +482,29 @@ static void rs_on_reply(redisAsyncContext *ac, void *reply, void *priv)
     } else if (r->type == REDIS_REPLY_ERROR) {
         log_warn("redis", "%s:%d: %s", s->o.host, s->o.port, r->str);
         status = -EPROTO;
-    } else {
-        status = rs_parse(r, op);
+    } else if (!rs_reply_ok(r, op)) {
+        status = -EPROTO;
     }
-    if (status == 0) {
-        s->fails = 0;
-        s->st.decisions++;
-    } else {
-        s->st.errors++;
-        rs_fail_count(s);
-    }
-    cb = op->cb;
-    arg = op->arg;
-    rs_op_put(s, op);
     rs_arm(s);
-    cb(arg, status);
+    if (status < 0) {
+        s->st.errors += op->ndec;
+        for (size_t i = 0; i < op->ndec; i++)
+            rs_fail_count(s);
+        rs_op_fail(s, op, status);
+        return;
+    }
+    rs_fill(r, op);
+    s->fails = 0;
+    s->st.decisions += op->ndec;
+    {
+        rs_dec dec[RS_BATCH_MAX];
+        size_t n = op->ndec;
+
+        memcpy(dec, op->dec, n * sizeof(dec[0]));
+        rs_op_put(s, op);
+        for (size_t i = 0; i < n; i++)
+            dec[i].cb(dec[i].arg, 0);
+    }
 }
 
 static void rs_on_connect(const redisAsyncContext *ac, int status)
@@ -568,69 +645,98 @@ static void rs_on_tick(uv_timer_t *t)
 
 /* ---- the store ---- */
 
-static int rs_decide(limit_store *base, const store_item *items, size_t n, uint64_t now,
-                     algo_verdict *out, bool *admitted, store_cb cb, void *arg)
+/* Sends the batch: one EVALSHA for every decision of this loop pass. */
+static void rs_flush(redisstore *s)
 {
-    redisstore *s = (redisstore *)base;
-    rs_op *op;
+    rs_op *op = s->batch;
     buf *b;
-    int rc = 0;
+    int rc;
 
-    if (n > STORE_MAX_ITEMS)
-        return -E2BIG;
-    if (s->closing || s->state != RS_UP || s->ac == NULL) {
-        s->st.refused++;
-        return s->state == RS_OPEN ? -EAGAIN : -ENOTCONN;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (redisstore_check_params(items[i].params, NULL, 0) < 0)
-            return -ERANGE;
-    op = rs_op_get(s);
     if (op == NULL)
-        return -ENOMEM;
+        return;
+    s->batch = NULL;
+    uv_prepare_stop(&s->prepare);
+    uv_check_stop(&s->check);
+    if (s->ac == NULL || s->closing) {
+        rs_op_fail(s, op, -ENOTCONN);
+        return;
+    }
     b = &op->cmd;
-    rc = buf_printf(b, "*%zu\r\n", RS_ARGS_FIXED + n + RS_ARGS_ITEM * n);
+    rc = buf_printf(b, "*%zu\r\n", 3 + op->nkeys + RS_ARGS_HEAD + op->nargs);
     if (rc == 0)
         rc = rs_arg(b, "EVALSHA", 7);
     if (rc == 0)
         rc = rs_arg(b, s->sha, 40);
     if (rc == 0)
-        rc = rs_arg_u64(b, n);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = rs_bulk_head(b, RS_PREFIX_LEN + items[i].key_len);
-        if (rc == 0 && items[i].params->kind == ALGO_CONCURRENCY) {
-            rs_cap *c = &op->caps[op->ncaps++];
-
-            c->key_off = b->len;
-            c->key_len = RS_PREFIX_LEN + items[i].key_len;
-            c->hold = items[i].hold;
-        }
-        if (rc == 0)
-            rc = buf_append(b, RS_KEY_PREFIX, RS_PREFIX_LEN);
-        if (rc == 0)
-            rc = buf_append(b, items[i].key, items[i].key_len);
-        if (rc == 0)
-            rc = buf_append(b, "\r\n", 2);
-    }
-    if (rc == 0 && s->o.caller_clock) {
-        rc = rs_arg_u64(b, now / RS_NS_PER_S);
-        if (rc == 0)
-            rc = rs_arg_u64(b, now % RS_NS_PER_S);
-    } else if (rc == 0) {
-        rc = rs_arg(b, "", 0);
-        if (rc == 0)
-            rc = rs_arg(b, "0", 1);
-    }
+        rc = rs_arg_u64(b, op->nkeys);
+    if (rc == 0)
+        rc = buf_append(b, buf_ptr(&op->keys), op->keys.len);
     if (rc == 0)
         rc = rs_arg_u64(b, s->o.slack_ms);
     if (rc == 0)
         rc = rs_arg_u64(b, s->o.lease_ns / RS_NS_PER_MS);
     if (rc == 0)
         rc = rs_arg(b, s->holder, strlen(s->holder));
+    if (rc == 0)
+        rc = rs_arg_u64(b, op->ndec);
+    if (rc == 0)
+        rc = buf_append(b, buf_ptr(&op->args), op->args.len);
+    if (rc == 0 &&
+        redisAsyncFormattedCommand(s->ac, rs_on_reply, op, buf_ptr(b), b->len) != REDIS_OK)
+        rc = -EIO;
+    if (rc < 0) {
+        rs_op_fail(s, op, rc);
+        return;
+    }
+    s->st.calls++;
+    op->sent_ms = uv_now(s->loop);
+    op->deadline_ms = op->first_ms + (s->o.timeout_ns + RS_NS_PER_MS - 1) / RS_NS_PER_MS;
+    rs_list_push(&s->live, op);
+    if (s->live.head == op)
+        rs_arm(s);
+}
+
+static void rs_on_prepare(uv_prepare_t *h)
+{
+    rs_flush(h->data);
+}
+
+static void rs_on_check(uv_check_t *h)
+{
+    rs_flush(h->data);
+}
+
+/* Appends one decision's keys and ARGV to op. */
+static int rs_append(redisstore *s, rs_op *op, const store_item *items, size_t n, uint64_t now)
+{
+    buf *k = &op->keys, *a = &op->args;
+    int rc = rs_arg_u64(a, n);
+
+    if (rc == 0 && s->o.caller_clock) {
+        rc = rs_arg_u64(a, now / RS_NS_PER_S);
+        if (rc == 0)
+            rc = rs_arg_u64(a, now % RS_NS_PER_S);
+    } else if (rc == 0) {
+        rc = rs_arg(a, "", 0);
+        if (rc == 0)
+            rc = rs_arg(a, "0", 1);
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         const algo_params *p = items[i].params;
         uint64_t ct = 0, ctf = 0, cost = items[i].cost;
 
+        rc = rs_bulk_head(k, RS_PREFIX_LEN + items[i].key_len);
+        if (rc == 0 && p->kind == ALGO_CONCURRENCY) {
+            rs_cap c = {k->len, RS_PREFIX_LEN + items[i].key_len, items[i].hold, op->ndec};
+
+            rc = buf_append(&op->caps, (const char *)&c, sizeof(c));
+        }
+        if (rc == 0)
+            rc = buf_append(k, RS_KEY_PREFIX, RS_PREFIX_LEN);
+        if (rc == 0)
+            rc = buf_append(k, items[i].key, items[i].key_len);
+        if (rc == 0)
+            rc = buf_append(k, "\r\n", 2);
         if (p->kind == ALGO_GCRA) {
             /* cost x T = cost * t_ns + cost * t_frac / count, exactly */
             unsigned __int128 carry = (unsigned __int128)cost * p->t_frac;
@@ -641,27 +747,61 @@ static int rs_decide(limit_store *base, const store_item *items, size_t n, uint6
         uint64_t f[RS_ARGS_ITEM] = {
             (uint64_t)p->kind, p->count,    p->period_ns, p->quota, cost, ct, ctf,
             p->tol_ns,         p->tol_frac, items[i].hold};
-        for (size_t k = 0; k < RS_ARGS_ITEM && rc == 0; k++)
-            rc = rs_arg_u64(b, f[k]);
+        for (size_t j = 0; j < RS_ARGS_ITEM && rc == 0; j++)
+            rc = rs_arg_u64(a, f[j]);
     }
-    if (rc == 0 &&
-        redisAsyncFormattedCommand(s->ac, rs_on_reply, op, buf_ptr(b), b->len) != REDIS_OK)
-        rc = -EIO;
+    return rc;
+}
+
+static int rs_decide(limit_store *base, const store_item *items, size_t n, uint64_t now,
+                     algo_verdict *out, bool *admitted, store_cb cb, void *arg)
+{
+    redisstore *s = (redisstore *)base;
+    size_t klen, alen, clen;
+    rs_dec *d;
+    rs_op *op;
+    int rc;
+
+    if (n > STORE_MAX_ITEMS)
+        return -E2BIG;
+    if (s->closing || s->state != RS_UP || s->ac == NULL) {
+        s->st.refused++;
+        return s->state == RS_OPEN ? -EAGAIN : -ENOTCONN;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (redisstore_check_params(items[i].params, NULL, 0) < 0)
+            return -ERANGE;
+    if (s->batch == NULL) {
+        s->batch = rs_op_get(s);
+        if (s->batch == NULL)
+            return -ENOMEM;
+        s->batch->first_ms = uv_now(s->loop);
+        uv_prepare_start(&s->prepare, rs_on_prepare);
+        uv_check_start(&s->check, rs_on_check);
+    }
+    op = s->batch;
+    klen = op->keys.len;
+    alen = op->args.len;
+    clen = op->caps.len;
+    rc = rs_append(s, op, items, n, now);
     if (rc < 0) {
-        rs_op_put(s, op);
+        /* Take this decision's bytes back out; the others stay. */
+        op->keys.len = klen;
+        op->args.len = alen;
+        op->caps.len = clen;
         return rc;
     }
-    op->n = n;
-    op->now = now;
-    op->out = out;
-    op->admitted = admitted;
-    op->cb = cb;
-    op->arg = arg;
-    op->sent_ms = uv_now(s->loop);
-    op->deadline_ms = op->sent_ms + (s->o.timeout_ns + RS_NS_PER_MS - 1) / RS_NS_PER_MS;
-    rs_list_push(&s->live, op);
-    if (s->live.head == op)
-        rs_arm(s);
+    d = &op->dec[op->ndec++];
+    d->n = n;
+    d->now = now;
+    d->out = out;
+    d->admitted = admitted;
+    d->cb = cb;
+    d->arg = arg;
+    op->nkeys += n;
+    op->nargs += RS_ARGS_DEC + RS_ARGS_ITEM * n;
+    if (op->ndec == RS_BATCH_MAX)
+        rs_flush(s);
     return -EINPROGRESS;
 }
 
@@ -699,14 +839,13 @@ static void rs_closed(uv_handle_t *h)
 {
     redisstore *s = h->data;
 
-    if (++s->nclosed < 2)
+    if (++s->nclosed < 4)
         return;
     while (s->free_ops != NULL) {
         rs_op *op = s->free_ops;
 
         s->free_ops = op->next;
-        buf_free(&op->cmd);
-        free(op);
+        rs_op_destroy(op);
     }
     free(s);
 }
@@ -715,15 +854,21 @@ static void rs_free(limit_store *base)
 {
     redisstore *s = (redisstore *)base;
     redisAsyncContext *ac = s->ac;
+    rs_op *batch = s->batch;
 
     s->closing = true;
     s->ac = NULL;
+    s->batch = NULL;
+    if (batch != NULL)
+        rs_op_fail(s, batch, -ECONNRESET);
     if (ac != NULL)
         redisAsyncFree(ac); /* answers every op -ECONNRESET, frees the zombies */
     uv_timer_stop(&s->timer);
     uv_timer_stop(&s->tick);
     uv_close((uv_handle_t *)&s->timer, rs_closed);
     uv_close((uv_handle_t *)&s->tick, rs_closed);
+    uv_close((uv_handle_t *)&s->prepare, rs_closed);
+    uv_close((uv_handle_t *)&s->check, rs_closed);
 }
 
 static const store_ops rs_ops = {"redis", rs_decide, rs_release, rs_keys, rs_free};
@@ -758,6 +903,12 @@ int redisstore_new(limit_store **out, uv_loop_t *loop, const redisstore_opts *o)
     uv_timer_init(loop, &s->tick);
     s->tick.data = s;
     uv_timer_start(&s->tick, rs_on_tick, REDISSTORE_RETRY_MS, REDISSTORE_RETRY_MS);
+    uv_prepare_init(loop, &s->prepare);
+    s->prepare.data = s;
+    uv_unref((uv_handle_t *)&s->prepare);
+    uv_check_init(loop, &s->check);
+    s->check.data = s;
+    uv_unref((uv_handle_t *)&s->check);
     s->state = RS_DOWN;
     rs_connect(s);
     *out = &s->base;

@@ -27,8 +27,11 @@
  *
  * Asynchronous on one libuv loop through hiredis' libuv adapter: one store
  * per event loop (a gateway makes one per worker thread), never shared
- * between threads. Decisions issued in one loop pass are written together
- * (pipelined on the one connection). A decision not answered within
+ * between threads. The decisions issued in one loop pass (up to 64) go out
+ * together as one EVALSHA, sent from a prepare and a check handle (before
+ * the loop blocks, and after the I/O callbacks that made them): the script
+ * decides them in turn, each atomically, so one round trip and one script
+ * call serve a whole pass. A decision not answered within
  * `timeout_ns` completes with -ETIMEDOUT (a late reply is dropped, and slots
  * it took are given back); after REDISSTORE_TRIP consecutive failures the
  * store stops waiting (a circuit breaker): decide returns -EAGAIN at once
@@ -81,6 +84,7 @@ int redisstore_new(limit_store **out, uv_loop_t *loop, const redisstore_opts *o)
 /* Counters of one store (read on its loop's thread). */
 typedef struct redisstore_stats {
     uint64_t decisions; /* answered by Redis */
+    uint64_t calls;     /* EVALSHA sent (one per batch of decisions) */
     uint64_t timeouts;  /* completed with -ETIMEDOUT */
     uint64_t errors;    /* failed by a lost connection or an error reply */
     uint64_t refused;   /* decide refused at once (down or breaker open) */

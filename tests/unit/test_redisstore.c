@@ -345,6 +345,67 @@ static void test_equivalence(void **state)
     free(dr);
 }
 
+/* Decisions issued in one loop pass travel as one EVALSHA and are decided
+ * in order: 40 of them on two keys at increasing times give what the
+ * in-process store gives one by one. */
+static void test_batch(void **state)
+{
+    static const char *const TOKENS[] = {"t1", "t2"};
+    limit_policy *p = make_policy();
+    limit_store *ls, *rs;
+    redisstore_opts o;
+    redisstore_stats st;
+    uv_loop_t loop;
+    enum { N = 40 };
+    limit_decision *dl = calloc(N, sizeof(*dl)), *dr = calloc(N, sizeof(*dr));
+    done dn[N];
+    uint64_t now = 1700000000ULL * S;
+    bool all;
+
+    (void)state;
+    assert_int_equal(sync_cmd("FLUSHALL", NULL), 0);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(localstore_new(&ls, 0), 0);
+    opts(&o, fx.port, true);
+    o.slack_ms = 3600 * 1000;
+    o.lease_ns = 1000000ULL * S;
+    o.timeout_ns = 5 * S;
+    assert_int_equal(redisstore_new(&rs, &loop, &o), 0);
+    assert_true(wait_up(&loop, rs, 2000));
+    for (int i = 0; i < N; i++) {
+        limit_request lr;
+
+        memset(&lr, 0, sizeof(lr));
+        lr.method = request_slice("GET");
+        lr.path = request_slice(i % 3 == 0 ? "/b/y" : "/a/x");
+        lr.token = request_slice(TOKENS[i % 2]);
+        lr.org = request_slice("o1");
+        now += 37 * MS;
+        memset(&dn[i], 0, sizeof(dn[i]));
+        assert_int_equal(limit_decide(p, ls, &lr, now, &dl[i], NULL, NULL), 0);
+        assert_int_equal(limit_decide(p, rs, &lr, now, &dr[i], on_done, &dn[i]), -EINPROGRESS);
+    }
+    do {
+        uv_run(&loop, UV_RUN_ONCE);
+        all = true;
+        for (int i = 0; i < N; i++)
+            all = all && dn[i].called;
+    } while (!all);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(dn[i].status, 0);
+        same_decision(p, &dl[i], &dr[i], 1700000000ULL * S, (size_t)i);
+    }
+    redisstore_stats_get(rs, &st);
+    assert_int_equal(st.decisions, N);
+    assert_int_equal(st.calls, 1);
+    free_store(&loop, rs);
+    store_free(ls);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    policy_free(p);
+    free(dl);
+    free(dr);
+}
+
 /* ---- Redis' own clock, expiry, script reload, leases ---- */
 
 static void one_limit(limit_policy **out, const char *algorithm, units_rate rate, uint64_t conc)
@@ -612,10 +673,15 @@ static void test_reconnect(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_url),           cmocka_unit_test(test_check_params),
-        cmocka_unit_test(test_equivalence),         cmocka_unit_test(test_redis_clock_and_expiry),
-        cmocka_unit_test(test_noscript_reload),     cmocka_unit_test(test_cap_leases),
-        cmocka_unit_test(test_timeout_and_breaker), cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_parse_url),
+        cmocka_unit_test(test_check_params),
+        cmocka_unit_test(test_equivalence),
+        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_redis_clock_and_expiry),
+        cmocka_unit_test(test_noscript_reload),
+        cmocka_unit_test(test_cap_leases),
+        cmocka_unit_test(test_timeout_and_breaker),
+        cmocka_unit_test(test_reconnect),
     };
 
     signal(SIGPIPE, SIG_IGN);
