@@ -21,9 +21,12 @@
 #define RS_MIN_PERIOD 1000ULL      /* ns: window indexes stay below 2^52 */
 #define RS_MAX_SPAN   (1ULL << 52) /* ns: periods and refill times, exact in Lua */
 #define RS_STUCK_MS   1000         /* a reply this late: drop the connection */
-#define RS_CONNECT_MS 1000         /* a connect this slow: give up, retry */
-#define RS_KEEP_OPS   1024         /* idle ops kept for reuse */
-#define RS_KEY_PREFIX "tg:l:"      /* every limit key */
+/* A connect this slow: give up and retry. hiredis' libuv adapter drops the
+ * error status of a poll, so a refused asynchronous connect is noticed only
+ * by this deadline; short enough to reconnect within 1 s of Redis' return. */
+#define RS_CONNECT_MS 300
+#define RS_KEEP_OPS   1024    /* idle ops kept for reuse */
+#define RS_KEY_PREFIX "tg:l:" /* every limit key */
 #define RS_PREFIX_LEN (sizeof(RS_KEY_PREFIX) - 1)
 #define RS_ARGS_HEAD  4  /* ARGV before the decisions: slack, lease, holder, count */
 #define RS_ARGS_DEC   3  /* ARGV per decision before its items: items, now s, now ns */
@@ -580,7 +583,7 @@ static void rs_connect(redisstore *s)
 
 /* Drops the connection (hung Redis, slow connect); the tick reconnects. Ops
  * still waiting are answered -ECONNRESET by hiredis' free. */
-static void rs_drop(redisstore *s)
+static void rs_drop(redisstore *s, const char *why)
 {
     redisAsyncContext *ac = s->ac;
 
@@ -588,8 +591,8 @@ static void rs_drop(redisstore *s)
         return;
     s->state = RS_DOWN;
     if (!s->warned)
-        log_warn("redis", "%s:%d: no answer for %d ms; reconnecting", s->o.host, s->o.port,
-                 RS_STUCK_MS);
+        log_warn("redis", "%s:%d: %s; reconnecting every %d ms", s->o.host, s->o.port, why,
+                 REDISSTORE_RETRY_MS);
     s->warned = true;
     redisAsyncFree(ac);
     s->ac = NULL;
@@ -620,7 +623,7 @@ static void rs_on_tick(uv_timer_t *t)
     if (s->closing)
         return;
     if (oldest != NULL && now - oldest->sent_ms > RS_STUCK_MS) {
-        rs_drop(s);
+        rs_drop(s, "no answer for 1 s");
         return;
     }
     switch (s->state) {
@@ -629,7 +632,7 @@ static void rs_on_tick(uv_timer_t *t)
         break;
     case RS_CONNECTING:
         if (now - s->connect_ms > RS_CONNECT_MS)
-            rs_drop(s);
+            rs_drop(s, "cannot connect");
         break;
     case RS_OPEN:
         if (!s->probing && s->ac != NULL &&
