@@ -1,7 +1,11 @@
 #include "limit/limit.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
+
+/* Ids of concurrency acquisitions (store_item.hold), unique in the process. */
+static atomic_uint_fast64_t limit_hold_seq = 1;
 
 /* Fills the decision-wide fields once the store has written the verdicts. */
 static void limit_finish(limit_decision *d)
@@ -61,11 +65,14 @@ int limit_decide(const limit_policy *p, limit_store *s, const limit_request *r, 
         it->key = keys[d->n];
         it->key_len = scope_key(&l->scope, l->name, l->name_len, r, caps, keys[d->n]);
         it->cost = l->cost;
+        it->hold = 0;
         if (l->params.kind == ALGO_CONCURRENCY) {
             limit_hold *h = &d->holds[d->nholds++];
 
             h->limit = l;
             h->held = false;
+            h->id = atomic_fetch_add(&limit_hold_seq, 1);
+            it->hold = h->id;
             h->key_len = (uint16_t)it->key_len;
             memcpy(h->key, it->key, it->key_len);
         }
@@ -93,6 +100,7 @@ void limit_release(limit_store *s, limit_decision *d, uint64_t now)
         it.key = h->key;
         it.key_len = h->key_len;
         it.cost = h->limit->cost;
+        it.hold = h->id;
         store_release(s, &it, now);
         h->held = false;
     }

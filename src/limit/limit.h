@@ -31,6 +31,7 @@
 typedef struct limit_hold {
     const policy_limit *limit;
     bool held;
+    uint64_t id; /* the acquisition's id (store_item.hold), unique in the process */
     uint16_t key_len;
     char key[SCOPE_KEY_MAX];
 } limit_hold;

@@ -40,6 +40,11 @@ typedef struct store_item {
     const char *key;
     size_t key_len;
     uint64_t cost; /* units charged if the decision admits */
+    /* Concurrency caps: the caller's id of this acquisition, unique in the
+     * process and passed again to `release` (a shared store records which
+     * holder took a slot, so that only that holder's release frees it and a
+     * lease can expire it); 0 for other algorithms. */
+    uint64_t hold;
 } store_item;
 
 typedef void (*store_cb)(void *arg, int status);

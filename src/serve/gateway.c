@@ -10,9 +10,12 @@
 
 #include "core/clock.h"
 #include "core/h1_write.h"
+#include "core/log.h"
 #include "limit/body429.h"
 #include "limit/dialect.h"
+#include "limit/redisstore.h"
 #include "serve/metrics.h"
+#include "serve/sharedkey.h"
 #include "serve/tokens.h"
 #include "serve/worker.h"
 
@@ -31,6 +34,12 @@ enum gwreq_state {
 };
 
 static void gateway_decided(gwreq *r);
+
+/* The Redis store of one worker, freed when the worker's loop ends. */
+typedef struct gw_shared {
+    worker_hook hook;
+    limit_store *store; /* NULL once freed */
+} gw_shared;
 
 /* ---- serializing ---- */
 
@@ -206,6 +215,7 @@ static gwreq *gateway_req_get(worker *w)
     r->status = 0;
     r->state = GWREQ_NEW;
     r->limited = false;
+    r->shared = false;
     r->d.n = 0;
     r->d.nholds = 0;
     r->d.admitted = true;
@@ -246,6 +256,84 @@ void gateway_pool_free(gateway_pool *pool)
     pool->nfree = 0;
 }
 
+/* ---- the shared store ---- */
+
+static limit_store *gateway_shared_store(worker *w)
+{
+    gw *g = w->g;
+
+    return w->id < g->nshared ? g->shared[w->id].store : NULL;
+}
+
+static void gateway_shared_stop(void *arg)
+{
+    gw_shared *sh = arg;
+    limit_store *s = sh->store;
+
+    sh->store = NULL;
+    store_free(s);
+}
+
+int gateway_shared_init(gw *g, worker *workers, unsigned n, char *err, size_t errlen)
+{
+    const gw_config *cfg = g->cfg;
+    uint8_t key[TOKENS_KEY_LEN];
+    char msg[256];
+    int rc;
+
+    if (!cfg->store_redis)
+        return 0;
+    g->shared = calloc(n, sizeof(*g->shared));
+    if (g->shared == NULL)
+        goto nomem;
+    for (unsigned i = 0; i < n; i++) {
+        gw_shared *sh = &g->shared[i];
+
+        if (redisstore_new(&sh->store, &workers[i].loop, &cfg->redis) < 0)
+            goto nomem;
+        g->nshared = i + 1;
+        sh->hook.fn = gateway_shared_stop;
+        sh->hook.arg = sh;
+        worker_on_stop(&workers[i], &sh->hook);
+    }
+    log_info("serve",
+             "limit store: redis://%s:%d/%d (on_store_failure: %s, store_timeout: %llu ms)",
+             cfg->redis.host, cfg->redis.port, cfg->redis.db,
+             cfg->on_store_failure == GW_STORE_FAIL_LOCAL   ? "local"
+             : cfg->on_store_failure == GW_STORE_FAIL_ALLOW ? "allow"
+                                                            : "deny",
+             (unsigned long long)(cfg->store_timeout_ns / 1000000ULL));
+    if (cfg->tokens_key_set)
+        return 0;
+    rc = sharedkey_get(&cfg->redis, SHAREDKEY_TOKENS, key, sizeof(key), 1000000000ULL, msg,
+                       sizeof(msg));
+    if (rc == 0)
+        rc = tokens_set_key(cfg->tokens, key);
+    if (rc < 0)
+        log_warn("serve",
+                 "%s: tokens are signed with a key of this gateway only (other gateways reject "
+                 "them); set tokens.key to share one",
+                 msg);
+    memset(key, 0, sizeof(key));
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    return -ENOMEM;
+}
+
+void gateway_shared_free(gw *g)
+{
+    for (unsigned i = 0; i < g->nshared; i++) {
+        limit_store *s = g->shared[i].store;
+
+        g->shared[i].store = NULL;
+        store_free(s);
+    }
+    free(g->shared);
+    g->shared = NULL;
+    g->nshared = 0;
+}
+
 /* ---- answering ---- */
 
 /* The last step of every request: writes the response (unless the
@@ -279,8 +367,12 @@ static void gateway_respond(gwreq *r)
         if (async)
             worker_conn_answered(gc);
     }
-    if (r->d.nholds > 0)
-        limit_release(w->g->store, &r->d, now);
+    if (r->d.nholds > 0) {
+        limit_store *st = r->shared ? gateway_shared_store(w) : w->g->store;
+
+        if (st != NULL) /* a shared store already gone: the lease frees the slot */
+            limit_release(st, &r->d, now);
+    }
     metrics_request(w->m, r->route_index, r->status, now - r->start_ns);
     metrics_inflight(w->m, -1);
     gateway_req_put(r);
@@ -370,16 +462,17 @@ static void gateway_handler_done(void *ctx)
     gateway_handled(r);
 }
 
+static void gateway_store_failed(gwreq *r);
+
 static void gateway_store_done(void *arg, int status)
 {
     gwreq *r = arg;
 
     if (status < 0) {
-        r->d.admitted = false;
-        r->d.nholds = 0;
-        gateway_fail(r, 503, "the limit store is unavailable");
+        gateway_store_failed(r);
         return;
     }
+    r->state = GWREQ_NEW;
     gateway_decided(r);
 }
 
@@ -480,6 +573,102 @@ static void gateway_decided(gwreq *r)
     gateway_handled(r);
 }
 
+/* The limit view of r, from its message (valid while r has a connection)
+ * and identity. */
+static void gateway_limit_request(const gwreq *r, limit_request *lr)
+{
+    const h1_msg *msg = r->hreq.header_ctx;
+
+    memset(lr, 0, sizeof(*lr));
+    lr->method.p = msg->method_name;
+    lr->method.n = strlen(msg->method_name);
+    lr->path.p = msg->path;
+    lr->path.n = msg->path_len;
+    lr->ip = request_slice(r->ip);
+    lr->token = request_slice(r->hreq.id.token);
+    lr->client = request_slice(r->hreq.id.client);
+    lr->user = request_slice(r->hreq.id.user);
+    lr->org = request_slice(r->hreq.id.org);
+    lr->header = gateway_limit_header;
+    lr->header_ctx = (void *)msg;
+}
+
+/* Decides r with the in-process store, which always answers at once. */
+static void gateway_decide_local(gwreq *r)
+{
+    worker *w = r->w;
+    limit_request lr;
+
+    gateway_limit_request(r, &lr);
+    r->shared = false;
+    r->state = GWREQ_NEW;
+    if (limit_decide(w->g->cfg->policy, w->g->store, &lr, worker_now(w), &r->d, NULL, NULL) < 0) {
+        r->d.nholds = 0;
+        gateway_fail(r, 503, "the limit store is unavailable");
+        return;
+    }
+    gateway_decided(r);
+}
+
+/* The shared store could not decide r (down, breaker open, timed out):
+ * on_store_failure says what r meets. */
+static void gateway_store_failed(gwreq *r)
+{
+    r->state = GWREQ_NEW;
+    r->shared = false;
+    r->d.nholds = 0;
+    if (r->gc == NULL) { /* nobody waits for the answer */
+        r->d.n = 0;
+        r->status = 503;
+        gateway_respond(r);
+        return;
+    }
+    switch (r->w->g->cfg->on_store_failure) {
+    case GW_STORE_FAIL_LOCAL:
+        gateway_decide_local(r);
+        return;
+    case GW_STORE_FAIL_ALLOW:
+        r->d.n = 0;
+        r->d.admitted = true;
+        gateway_decided(r);
+        return;
+    case GW_STORE_FAIL_DENY:
+        r->d.n = 0;
+        buf_printf(&r->hdrs, "Retry-After: 1\r\n");
+        gateway_fail(r, 503, "the limit store is unavailable");
+        return;
+    }
+}
+
+/* Decides r's limits: with the worker's shared store if there is one (the
+ * answer comes later), else in-process. */
+static void gateway_decide(gwreq *r)
+{
+    worker *w = r->w;
+    limit_store *shared = gateway_shared_store(w);
+    limit_request lr;
+    int rc;
+
+    if (shared == NULL) {
+        gateway_decide_local(r);
+        return;
+    }
+    gateway_limit_request(r, &lr);
+    r->shared = true;
+    r->state = GWREQ_DECIDING;
+    rc = limit_decide(w->g->cfg->policy, shared, &lr, worker_now(w), &r->d, gateway_store_done, r);
+    if (rc == -EINPROGRESS) {
+        gateway_detach(r);
+        return;
+    }
+    if (rc < 0) {
+        gateway_store_failed(r);
+        return;
+    }
+    r->state = GWREQ_NEW;
+    gateway_decided(r);
+}
+
 /* Whether a path is one limits and routes can judge: absolute, without dot
  * segments (also percent-encoded), encoded slashes, backslashes or NULs,
  * which an upstream could read differently from the patterns. */
@@ -547,10 +736,9 @@ void gateway_request(gwconn *gc, const h1_msg *msg)
     limit_slice caps[PATTERN_MAX_CAPTURES];
     handler_identity id = {NULL, NULL, NULL, NULL};
     const h1_header *auth;
-    limit_request lr;
     unsigned allow;
     gwreq *r;
-    int idx, rc;
+    int idx;
 
     r = gateway_req_get(w);
     if (r == NULL) {
@@ -628,31 +816,7 @@ void gateway_request(gwconn *gc, const h1_msg *msg)
     r->hreq.done = gateway_handler_done;
     r->hreq.done_ctx = r;
 
-    memset(&lr, 0, sizeof(lr));
-    lr.method.p = msg->method_name;
-    lr.method.n = strlen(msg->method_name);
-    lr.path.p = msg->path;
-    lr.path.n = msg->path_len;
-    lr.ip = request_slice(r->ip);
-    lr.token = request_slice(id.token);
-    lr.client = request_slice(id.client);
-    lr.user = request_slice(id.user);
-    lr.org = request_slice(id.org);
-    lr.header = gateway_limit_header;
-    lr.header_ctx = (void *)msg;
-    r->state = GWREQ_DECIDING;
-    rc = limit_decide(cfg->policy, w->g->store, &lr, worker_now(w), &r->d, gateway_store_done, r);
-    if (rc == -EINPROGRESS) {
-        gateway_detach(r);
-        return;
-    }
-    r->state = GWREQ_NEW;
-    if (rc < 0) {
-        r->d.nholds = 0;
-        gateway_fail(r, 503, "the limit store is unavailable");
-        return;
-    }
-    gateway_decided(r);
+    gateway_decide(r);
 }
 
 void gateway_conn_gone(gwreq *r)

@@ -40,10 +40,14 @@ struct worker;
 struct gwconn;
 struct metrics;
 
+struct gw_shared;
+
 /* What every worker shares: the configuration, the limit store, metrics. */
 typedef struct gw {
     const gw_config *cfg;
-    limit_store *store;
+    limit_store *store;       /* in-process: the store, or the fallback of a shared one */
+    struct gw_shared *shared; /* with `store: redis://`: one Redis store per worker */
+    unsigned nshared;
     struct metrics *metrics;
     atomic_bool draining; /* SIGTERM seen: /healthz says so, responses close */
 } gw;
@@ -62,6 +66,7 @@ typedef struct gwreq {
     bool head;     /* HEAD: no body */
     bool http10;
     bool limited; /* d holds a decision with at least one limit */
+    bool shared;  /* d was decided by the worker's shared store (release there) */
     bool timer_on;
     bool in_handle;   /* inside the handler's handle() */
     bool done_early;  /* done() was called inside handle() */
@@ -82,6 +87,18 @@ typedef struct gateway_pool {
     size_t nfree;
     size_t nlive; /* taken and not yet put back (in flight or orphaned) */
 } gateway_pool;
+
+/* With `store: redis://` (cfg->store_redis): makes one Redis store per
+ * worker, on its loop (workers initialized, not started), freed by the
+ * worker when its loop ends; and, unless tokens.key is set, makes the token
+ * table sign with the key every gateway on that Redis shares (sharedkey.h;
+ * if Redis cannot be reached now, a warning, and tokens stay local to this
+ * gateway). Returns 0 (also without Redis) or -ENOMEM with a message. */
+int gateway_shared_init(gw *g, struct worker *workers, unsigned n, char *err, size_t errlen);
+
+/* Frees the shared stores the workers did not free (a worker that never ran
+ * or did not finish); before worker_free, after the workers' threads ended. */
+void gateway_shared_free(gw *g);
 
 /* Answers the complete request msg of connection gc: appends the response to
  * the worker's output buffer, or takes the request asynchronous (gc->req set)

@@ -1,6 +1,7 @@
 #include "serve/gwconf.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ static const char *const gwconf_top_keys[] = {
     "trust_forwarded", "max_body",      "max_header_bytes",
     "max_headers",     "max_uri",       "header_timeout",
     "idle_timeout",    "drain_timeout", "headers",
-    "body_429",        "store",         "max_keys",
+    "body_429",        "store",         "on_store_failure",
+    "store_timeout",   "store_lease",   "max_keys",
     "tokens",          "clients",       "limits",
     "routes",          "upstream",      NULL};
 
@@ -301,11 +303,38 @@ static int gwconf_policy(gw_config *c, const config_doc *doc, const config_node 
 
 /* ---- clients ---- */
 
+/* tokens.key: 64 hex digits, the HMAC key every gateway of a platform signs
+ * its tokens with. */
+static int gwconf_tokens_key(gw_config *c, const config_doc *doc, const config_node *tok, char *err,
+                             size_t errlen)
+{
+    const char *hex = NULL;
+    int rc = config_get_str(doc, tok, "key", &hex, err, errlen);
+
+    if (rc < 0 || hex == NULL)
+        return rc;
+    if (strlen(hex) != 2 * sizeof(c->tokens_key))
+        goto bad;
+    for (size_t i = 0; i < sizeof(c->tokens_key); i++) {
+        unsigned v;
+
+        if (!isxdigit((unsigned char)hex[2 * i]) || !isxdigit((unsigned char)hex[2 * i + 1]) ||
+            sscanf(hex + 2 * i, "%2x", &v) != 1)
+            goto bad;
+        c->tokens_key[i] = (uint8_t)v;
+    }
+    c->tokens_key_set = true;
+    return 0;
+bad:
+    return config_error(doc, config_map_get(doc, tok, "key"), err, errlen,
+                        "key: expected 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`");
+}
+
 static int gwconf_clients(gw_config *c, const config_doc *doc, const config_node *root, char *err,
                           size_t errlen)
 {
     static const char *const keys[] = {"id", "secret", "org", "user", NULL};
-    static const char *const tkeys[] = {"ttl", NULL};
+    static const char *const tkeys[] = {"ttl", "key", NULL};
     const config_node *list = config_map_get(doc, root, "clients");
     const config_node *tok = config_map_get(doc, root, "tokens");
     int rc;
@@ -317,9 +346,11 @@ static int gwconf_clients(gw_config *c, const config_doc *doc, const config_node
     if (rc == 0 && tok != NULL && config_map_get(doc, tok, "ttl") != NULL && c->token_ttl_ns == 0)
         rc = config_error(doc, config_map_get(doc, tok, "ttl"), err, errlen,
                           "ttl: expected a duration above 0");
+    if (rc == 0)
+        rc = gwconf_tokens_key(c, doc, tok, err, errlen);
     if (rc < 0)
         return rc;
-    rc = tokens_new(&c->tokens, NULL, c->token_ttl_ns);
+    rc = tokens_new(&c->tokens, c->tokens_key_set ? c->tokens_key : NULL, c->token_ttl_ns);
     if (rc < 0) {
         snprintf(err, errlen, "tokens: %s", strerror(-rc));
         return rc;
@@ -520,6 +551,79 @@ static int gwconf_routes(gw_config *c, const config_doc *doc, const config_node 
     return 0;
 }
 
+/* ---- the limit store ---- */
+
+static int gwconf_store(gw_config *c, const config_doc *doc, const config_node *root,
+                        const char *store, const gwconf_overrides *ov, char *err, size_t errlen)
+{
+    static const char *const modes[] = {"local", "allow", "deny"};
+    const char *mode = NULL;
+    char msg[CONFIG_ERRLEN];
+    int rc;
+
+    c->store_timeout_ns = 20 * 1000000ULL;
+    c->store_lease_ns = 60 * 1000000000ULL;
+    rc = config_get_str(doc, root, "on_store_failure", &mode, err, errlen);
+    if (rc == 0)
+        rc = config_get_duration(doc, root, "store_timeout", &c->store_timeout_ns, err, errlen);
+    if (rc == 0)
+        rc = config_get_duration(doc, root, "store_lease", &c->store_lease_ns, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (mode != NULL) {
+        size_t k;
+
+        for (k = 0; k < 3 && strcmp(mode, modes[k]) != 0; k++)
+            continue;
+        if (k == 3)
+            return config_error(doc, config_map_get(doc, root, "on_store_failure"), err, errlen,
+                                "on_store_failure: unknown '%s', expected local, allow or deny",
+                                mode);
+        c->on_store_failure = (enum gw_store_failure)k;
+    }
+    if (c->store_timeout_ns < 1000000ULL || c->store_timeout_ns > 10 * 1000000000ULL)
+        return config_error(doc, config_map_get(doc, root, "store_timeout"), err, errlen,
+                            "store_timeout: expected 1ms to 10s");
+    if (c->store_lease_ns < 1000000000ULL)
+        return config_error(doc, config_map_get(doc, root, "store_lease"), err, errlen,
+                            "store_lease: expected at least 1s");
+    if (ov != NULL && ov->redis != NULL) {
+        if (redisstore_parse_url(ov->redis, &c->redis, msg, sizeof(msg)) < 0) {
+            snprintf(err, errlen, "--redis: %s", msg);
+            return -EINVAL;
+        }
+        c->store_redis = true;
+    } else if (store != NULL && strcmp(store, "memory") != 0) {
+        if (strncmp(store, "redis://", 8) != 0 ||
+            redisstore_parse_url(store, &c->redis, msg, sizeof(msg)) < 0)
+            return config_error(doc, config_map_get(doc, root, "store"), err, errlen,
+                                "store: \"%s\": expected memory or redis://HOST[:PORT][/DB]",
+                                store);
+        c->store_redis = true;
+    }
+    c->redis.timeout_ns = c->store_timeout_ns;
+    c->redis.lease_ns = c->store_lease_ns;
+    return 0;
+}
+
+/* Every limit must be one the Redis store decides exactly. */
+static int gwconf_check_shared(gw_config *c, const config_doc *doc, const config_node *root,
+                               char *err, size_t errlen)
+{
+    const config_node *limits = config_map_get(doc, root, "limits");
+    char msg[CONFIG_ERRLEN];
+
+    if (!c->store_redis)
+        return 0;
+    for (size_t i = 0; i < c->policy->n; i++) {
+        if (redisstore_check_params(&c->policy->limits[i]->params, msg, sizeof(msg)) == 0)
+            continue;
+        return config_error(doc, config_seq_item(doc, limits, i), err, errlen,
+                            "limits[%zu] '%s': %s", i, c->policy->limits[i]->name, msg);
+    }
+    return 0;
+}
+
 /* ---- the whole file ---- */
 
 static int gwconf_scalars(gw_config *c, const config_doc *doc, const config_node *root,
@@ -577,13 +681,9 @@ static int gwconf_scalars(gw_config *c, const config_doc *doc, const config_node
     if (c->max_keys < KEYSTORE_MIN_KEYS)
         return config_error(doc, config_map_get(doc, root, "max_keys"), err, errlen,
                             "max_keys: expected at least %d", KEYSTORE_MIN_KEYS);
-    if (store != NULL && strcmp(store, "memory") != 0)
-        return config_error(doc, config_map_get(doc, root, "store"), err, errlen,
-                            strncmp(store, "redis://", 8) == 0
-                                ? "store: \"%s\": the Redis store is not available in this build, "
-                                  "expected memory"
-                                : "store: \"%s\": expected memory",
-                            store);
+    rc = gwconf_store(c, doc, root, store, ov, err, errlen);
+    if (rc < 0)
+        return rc;
     c->threads = (unsigned)threads;
     if (ov != NULL && ov->threads >= 0) {
         if (ov->threads > GW_MAX_THREADS) {
@@ -655,6 +755,8 @@ int gwconf_load(gw_config *c, const config_doc *doc, const gwconf_overrides *ov,
         rc = gwconf_apply_overrides(c, ov, err, errlen);
     if (rc == 0)
         rc = gwconf_policy(c, doc, root, err, errlen);
+    if (rc == 0)
+        rc = gwconf_check_shared(c, doc, root, err, errlen);
     if (rc == 0)
         rc = gwconf_clients(c, doc, root, err, errlen);
     if (rc == 0)

@@ -22,11 +22,19 @@
 #include "core/config.h"
 #include "limit/pattern.h"
 #include "limit/policy.h"
+#include "limit/redisstore.h"
 #include "serve/handler.h"
 
 #define GW_MAX_ROUTES  256
 #define GW_MAX_THREADS 256
 #define GW_MAX_CLIENTS 10000
+
+/* What a request meets while the shared (Redis) store cannot answer. */
+enum gw_store_failure {
+    GW_STORE_FAIL_LOCAL, /* decide with the in-process store (default) */
+    GW_STORE_FAIL_ALLOW, /* admit, without rate-limit headers */
+    GW_STORE_FAIL_DENY,  /* 503 with Retry-After: 1 */
+};
 
 /* An address to listen on, as written ("127.0.0.1:8080", "[::1]:8080"). */
 typedef struct gw_addr {
@@ -63,6 +71,13 @@ typedef struct gw_config {
     uint64_t drain_timeout_ns;
     limit_policy *policy; /* owned */
     uint64_t max_keys;
+    bool store_redis;                       /* `store: redis://...` or --redis */
+    redisstore_opts redis;                  /* where, when store_redis */
+    enum gw_store_failure on_store_failure; /* default local */
+    uint64_t store_timeout_ns;              /* default 20 ms */
+    uint64_t store_lease_ns;                /* concurrency slot lease, default 60 s */
+    bool tokens_key_set;                    /* tokens.key given */
+    uint8_t tokens_key[32];                 /* the HMAC key tokens are signed with */
     uint64_t token_ttl_ns;
     struct tokens *tokens; /* owned; the OAuth clients and token signing */
     handler_env env;       /* what every handler shares (points at tokens) */
@@ -75,7 +90,8 @@ typedef struct gwconf_overrides {
     const char *listen;
     long threads;
     const char *admin;
-    unsigned ncores; /* what `threads: 0` means; 0 is taken as 1 */
+    unsigned ncores;   /* what `threads: 0` means; 0 is taken as 1 */
+    const char *redis; /* --redis URL: replaces `store` */
 } gwconf_overrides;
 
 /* Reads the configuration in doc into *c (which need not be initialized),

@@ -22,7 +22,8 @@
 
 const char serve_usage[] =
     "usage: tollgate serve [--config FILE | --profile NAME] [--listen HOST:PORT]\n"
-    "                      [--threads N] [--admin HOST:PORT|off] [--log-level LEVEL]\n"
+    "                      [--threads N] [--admin HOST:PORT|off] [--redis URL]\n"
+    "                      [--log-level LEVEL]\n"
     "\n"
     "A rate-limiting HTTP gateway. Without a configuration it serves the built-in\n"
     "'contact-center' profile (an emulated platform API) on 127.0.0.1:8080.\n"
@@ -33,6 +34,8 @@ const char serve_usage[] =
     "  --threads N          worker threads, 0 = one per core (overrides `threads`)\n"
     "  --admin HOST:PORT    admin listener for /metrics, /limits, /healthz, or 'off'\n"
     "                       (overrides `admin`; default 127.0.0.1:9090)\n"
+    "  --redis URL          keep limits in Redis, shared by every gateway using it:\n"
+    "                       redis://HOST[:PORT][/DB] (overrides `store`)\n"
     "  --log-level LEVEL    error, warn, info (default) or debug\n"
     "\n"
     "SIGTERM or SIGINT stops accepting, lets in-flight requests finish (up to\n"
@@ -79,7 +82,7 @@ static bool serve_flag_is(const char *arg, const char *flag)
 static int serve_parse(int argc, char **argv, serve_args *a)
 {
     static const char *const flags[] = {"--config", "--profile",   "--listen", "--threads",
-                                        "--admin",  "--log-level", NULL};
+                                        "--admin",  "--log-level", "--redis",  NULL};
     enum log_level level;
 
     memset(a, 0, sizeof(*a));
@@ -141,6 +144,9 @@ static int serve_parse(int argc, char **argv, serve_args *a)
                     "--log-level: unknown '%s', expected error, warn, info or debug", v);
             log_set_level(level);
             break;
+        case 6:
+            a->ov.redis = v;
+            break;
         }
     }
     if (a->config != NULL && a->profile != NULL)
@@ -198,6 +204,7 @@ typedef struct serve {
 
 static void serve_free(serve *s)
 {
+    gateway_shared_free(&s->g);
     for (unsigned i = 0; i < s->nworkers; i++)
         worker_free(&s->workers[i]);
     free(s->workers);
@@ -285,7 +292,9 @@ static int serve_build(serve *s, char *err, size_t errlen)
             snprintf(err, errlen, "worker: %s", uv_strerror(rc));
     }
     free(fds);
-    return rc;
+    if (rc < 0)
+        return rc;
+    return gateway_shared_init(&s->g, s->workers, s->nworkers, err, errlen);
 }
 
 /* Waits for SIGTERM / SIGINT (blocked in every thread), drains, and returns

@@ -89,6 +89,17 @@ err:
     return rc;
 }
 
+int tokens_set_key(tokens *t, const uint8_t *key)
+{
+    memcpy(t->key, key, TOKENS_KEY_LEN);
+    EVP_MD_CTX_free(t->inner);
+    EVP_MD_CTX_free(t->outer);
+    EVP_MD_free(t->sha256);
+    t->inner = t->outer = NULL;
+    t->sha256 = NULL;
+    return tokens_hmac_init(t);
+}
+
 void tokens_free(tokens *t)
 {
     if (t == NULL)

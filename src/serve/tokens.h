@@ -44,6 +44,12 @@ typedef struct tokens tokens;
  * -ENOMEM, or -EIO when no random key can be drawn. */
 int tokens_new(tokens **out, const uint8_t *key, uint64_t ttl_ns);
 
+/* Replaces the signing key (TOKENS_KEY_LEN bytes, copied), e.g. with the key
+ * every gateway sharing one Redis agreed on (sharedkey.h). Tokens signed with
+ * the old key are no longer accepted. Not thread-safe: call it before sharing
+ * the table. Returns 0 or -EIO. */
+int tokens_set_key(tokens *t, const uint8_t *key);
+
 /* Frees the table and wipes the key; NULL is accepted. Identities returned by
  * tokens_lookup become invalid. */
 void tokens_free(tokens *t);

@@ -242,8 +242,14 @@ def test_bad_config_exits_2_with_position(tollgate, tmp_path):
          ":1:17: url: \"ftp://h\": unknown scheme 'ftp'"),
         ("listen: nowhere\nroutes:\n  - {path: /x, handler: static}\n",
          ':1:9: listen: "nowhere": expected HOST:PORT'),
-        ("store: redis://127.0.0.1:6379\nroutes:\n  - {path: /x, handler: static}\n",
-         ":1:8: store: "),
+        ("store: redis://127.0.0.1:notaport\nroutes:\n  - {path: /x, handler: static}\n",
+         ':1:8: store: "redis://127.0.0.1:notaport": expected memory or redis://HOST[:PORT][/DB]'),
+        ("store: redis://127.0.0.1:1\non_store_failure: open\n"
+         "routes:\n  - {path: /x, handler: static}\n",
+         ":2:19: on_store_failure: unknown 'open', expected local, allow or deny"),
+        ("store: redis://127.0.0.1:1\nlimits:\n  - {name: y, rate: 1000/2000h}\n"
+         "routes:\n  - {path: /x, handler: static}\n",
+         "limits[0] 'y': the Redis store decides periods from 1us to 52 days exactly"),
         ("", "empty"),
     ]
     for text, want in cases:

@@ -54,7 +54,7 @@ static const char *port_of(const gw_addr *a, char *host, uint16_t *port)
 
 static void test_defaults(void **state)
 {
-    gwconf_overrides ov = {NULL, -1, NULL, 6};
+    gwconf_overrides ov = {NULL, -1, NULL, 6, NULL};
     char host[INET_ADDRSTRLEN];
     uint16_t port;
     gw_config c;
@@ -130,7 +130,7 @@ static const char full[] = "listen: 0.0.0.0:7000\n"
 
 static void test_full(void **state)
 {
-    gwconf_overrides ov = {NULL, -1, NULL, 6};
+    gwconf_overrides ov = {NULL, -1, NULL, 6, NULL};
     char host[INET_ADDRSTRLEN];
     uint16_t port;
     gw_config c;
@@ -176,7 +176,7 @@ static void test_full(void **state)
 
 static void test_overrides(void **state)
 {
-    gwconf_overrides ov = {"[::1]:9000", 2, "127.0.0.1:9999", 6};
+    gwconf_overrides ov = {"[::1]:9000", 2, "127.0.0.1:9999", 6, NULL};
     const struct sockaddr_in6 *v6;
     char host[INET_ADDRSTRLEN];
     uint16_t port;
@@ -213,11 +213,13 @@ static void test_overrides(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error("limts: []\nroutes: []\n",
-                 "gw.yaml:1:1: unknown key 'limts', expected one of: listen, threads, admin, "
-                 "trust_forwarded, max_body, max_header_bytes, max_headers, max_uri, "
-                 "header_timeout, idle_timeout, drain_timeout, headers, body_429, store, max_keys, "
-                 "tokens, clients, limits, routes, upstream (did you mean 'limits'?)");
+    expect_error(
+        "limts: []\nroutes: []\n",
+        "gw.yaml:1:1: unknown key 'limts', expected one of: listen, threads, admin, "
+        "trust_forwarded, max_body, max_header_bytes, max_headers, max_uri, "
+        "header_timeout, idle_timeout, drain_timeout, headers, body_429, store, on_store_failure, "
+        "store_timeout, store_lease, max_keys, "
+        "tokens, clients, limits, routes, upstream (did you mean 'limits'?)");
     expect_error("listen: 8080\nroutes: []\n",
                  "gw.yaml:1:9: listen: \"8080\": expected HOST:PORT (e.g. 127.0.0.1:8080)");
     expect_error("listen: 127.0.0.1:99999\n",
@@ -231,9 +233,9 @@ static void test_errors(void **state)
         "gw.yaml:1:10: threads: \"1000\": out of range, expected an integer from 0 to 256");
     expect_error("max_uri: 3\nroutes: []\n", "gw.yaml:1:10: max_uri: expected at least 16");
     expect_error("max_keys: 10\n", "gw.yaml:1:11: max_keys: expected at least 64");
-    expect_error("store: redis://h:1\n",
-                 "gw.yaml:1:8: store: \"redis://h:1\": the Redis store is not available in this "
-                 "build, expected memory");
+    expect_error("store: redis://h:1:2\n",
+                 "gw.yaml:1:8: store: \"redis://h:1:2\": expected memory or "
+                 "redis://HOST[:PORT][/DB]");
     expect_error("headers: [inin, ietf2]\n",
                  "gw.yaml:1:17: headers: unknown 'ietf2', expected ietf, draft03, x-ratelimit, "
                  "github or inin");
@@ -292,6 +294,70 @@ static void test_errors(void **state)
                  "http://");
     expect_error("upstream: {url: http://127.0.0.1:1, max_connections: 0}\n",
                  "gw.yaml:1:54: max_connections: expected an integer from 1 to 1000000");
+}
+
+/* The shared store: defaults, every key, --redis over `store`, tokens.key,
+ * and limits the Redis store cannot decide exactly. */
+static void test_store(void **state)
+{
+    gwconf_overrides ov = {NULL, -1, NULL, 1, "redis://10.0.0.9:7001/3"};
+    gw_config c;
+
+    (void)state;
+    assert_int_equal(load(&c, "routes:\n  - {path: /x, handler: static}\n", NULL), 0);
+    assert_false(c.store_redis);
+    assert_int_equal(c.on_store_failure, GW_STORE_FAIL_LOCAL);
+    assert_int_equal(c.store_timeout_ns, 20 * 1000000ULL);
+    assert_int_equal(c.store_lease_ns, 60 * 1000000000ULL);
+    assert_false(c.tokens_key_set);
+    gwconf_free(&c);
+    assert_int_equal(load(&c,
+                          "store: redis://cache:6380/2\non_store_failure: deny\n"
+                          "store_timeout: 50ms\nstore_lease: 2m\n"
+                          "tokens: {key: "
+                          "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f}\n"
+                          "routes:\n  - {path: /x, handler: static}\n",
+                          NULL),
+                     0);
+    assert_true(c.store_redis);
+    assert_string_equal(c.redis.host, "cache");
+    assert_int_equal(c.redis.port, 6380);
+    assert_int_equal(c.redis.db, 2);
+    assert_int_equal(c.redis.timeout_ns, 50 * 1000000ULL);
+    assert_int_equal(c.redis.lease_ns, 120 * 1000000000ULL);
+    assert_false(c.redis.caller_clock);
+    assert_int_equal(c.on_store_failure, GW_STORE_FAIL_DENY);
+    assert_true(c.tokens_key_set);
+    assert_int_equal(c.tokens_key[0], 0x00);
+    assert_int_equal(c.tokens_key[31], 0x1f);
+    gwconf_free(&c);
+    assert_int_equal(load(&c,
+                          "store: memory\non_store_failure: allow\n"
+                          "routes:\n  - {path: /x, handler: static}\n",
+                          &ov),
+                     0);
+    assert_true(c.store_redis);
+    assert_string_equal(c.redis.host, "10.0.0.9");
+    assert_int_equal(c.redis.port, 7001);
+    assert_int_equal(c.redis.db, 3);
+    assert_int_equal(c.on_store_failure, GW_STORE_FAIL_ALLOW);
+    gwconf_free(&c);
+    ov.redis = "redis://h:x";
+    assert_int_equal(load(&c, "routes:\n  - {path: /x, handler: static}\n", &ov), -EINVAL);
+    assert_string_equal(err, "--redis: \"redis://h:x\": expected redis://HOST[:PORT][/DB]");
+    gwconf_free(&c);
+    expect_error("store: mysql://h\nroutes:\n  - {path: /x, handler: static}\n",
+                 "gw.yaml:1:8: store: \"mysql://h\": expected memory or redis://HOST[:PORT][/DB]");
+    expect_error("store_timeout: 0ms\nroutes:\n  - {path: /x, handler: static}\n",
+                 "gw.yaml:1:16: store_timeout: expected 1ms to 10s");
+    expect_error("tokens: {key: abc}\nroutes:\n  - {path: /x, handler: static}\n",
+                 "gw.yaml:1:15: key: expected 64 hex digits (32 bytes), e.g. from `openssl rand "
+                 "-hex 32`");
+    expect_error("store: redis://h\nlimits:\n  - {name: a, rate: 10/s}\n"
+                 "  - {name: b, rate: 1/h, burst: 2000}\nroutes:\n  - {path: /x, handler: "
+                 "static}\n",
+                 "gw.yaml:4:5: limits[1] 'b': the Redis store decides buckets that refill in "
+                 "under 52 days exactly; this burst takes 7200000 s");
 }
 
 static void test_parse_addr(void **state)
@@ -356,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_defaults),   cmocka_unit_test(test_full),
         cmocka_unit_test(test_overrides),  cmocka_unit_test(test_errors),
         cmocka_unit_test(test_parse_addr), cmocka_unit_test(test_route_match),
+        cmocka_unit_test(test_store),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

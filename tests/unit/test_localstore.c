@@ -26,7 +26,7 @@ static algo_params gcra(uint64_t count, uint64_t period, uint64_t burst)
 
 static store_item item(const algo_params *p, const char *key, uint64_t cost)
 {
-    store_item it = {p, key, strlen(key), cost};
+    store_item it = {p, key, strlen(key), cost, 0};
 
     return it;
 }

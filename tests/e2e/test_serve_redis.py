@@ -1,0 +1,184 @@
+"""Several `tollgate serve` instances sharing one Redis: one budget per key,
+tokens and concurrency caps across gateways, and what each on_store_failure
+mode does while a real redis-server is stopped, restarted or hung."""
+import json
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from serve_util import Client, get, serve  # noqa: F401  (serve is a fixture)
+
+ROUTES = """routes:
+  - {path: /x, handler: static, options: {status: 200, body: ok}}
+  - {path: /slow, handler: static, latency: {fixed: 400ms}, options: {status: 200, body: ok}}
+  - {path: /oauth/token, methods: [POST], handler: oauth_token}
+  - {path: /me, handler: static, auth: bearer, options: {status: 200, body: me}}
+clients:
+  - {id: c1, secret: s1, org: o1, user: u1}
+"""
+
+
+def hammer(ports, seconds, per_port=4):
+    """Keep-alive clients (per_port on each port) sending GET /x as fast as
+    they can for `seconds`; returns the statuses."""
+    statuses = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def run(port):
+        c = Client(port)
+        mine = []
+        try:
+            while time.monotonic() < deadline:
+                mine.append(c.request("GET", "/x").status)
+        finally:
+            c.close()
+        with lock:
+            statuses.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in ports for _ in range(per_port)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
+def test_two_gateways_share_one_budget(serve, redis_server):
+    """20/s with a burst of 10, hammered through two gateways for 3 s: the
+    two admit 10 + 20 x 3 = 70 together (± 2), as one gateway would."""
+    cfg = (f"store: {redis_server.url}\n"
+           "limits:\n  - {name: small, match: {path: /x}, rate: 20/s, burst: 10}\n" + ROUTES)
+    a = serve(cfg, threads=2, name="a")
+    b = serve(cfg, threads=2, name="b")
+    statuses = hammer([a.port, b.port], 3.0)
+    admitted = statuses.count(200)
+    assert statuses.count(429) > 100, statuses.count(429)
+    assert set(statuses) == {200, 429}
+    print("admitted", admitted, "of", len(statuses))
+    assert 68 <= admitted <= 72, admitted
+    assert redis_server.cmd("EXISTS", "tg:tokens:key") == 1
+
+
+def issue_token(port):
+    body = urllib.parse.urlencode(
+        {"grant_type": "client_credentials", "client_id": "c1", "client_secret": "s1"}).encode()
+    r = get(port, "/oauth/token", {"Content-Type": "application/x-www-form-urlencoded"},
+            method="POST", body=body)
+    assert r.status == 200, r.body
+    return json.loads(r.body)["access_token"]
+
+
+def test_tokens_and_caps_across_gateways(serve, redis_server):
+    """A token issued by one gateway is accepted by the other; a concurrency
+    cap of 2 holds across both, and slots come back when responses end."""
+    cfg = (f"store: {redis_server.url}\n"
+           "limits:\n  - {name: cap, match: {path: /slow}, concurrency: 2}\n" + ROUTES)
+    a = serve(cfg, threads=2, name="a")
+    b = serve(cfg, threads=2, name="b")
+    token = issue_token(a.port)
+    assert get(b.port, "/me", {"Authorization": f"Bearer {token}"}).status == 200
+    assert get(a.port, "/me", {"Authorization": f"Bearer {token}"}).status == 200
+    token_b = issue_token(b.port)
+    assert get(a.port, "/me", {"Authorization": f"Bearer {token_b}"}).status == 200
+
+    def burst(n_each):
+        out, lock = [], threading.Lock()
+
+        def one(port):
+            s = get(port, "/slow").status
+            with lock:
+                out.append(s)
+
+        ts = [threading.Thread(target=one, args=(p,)) for p in (a.port, b.port)
+              for _ in range(n_each)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        return sorted(out)
+
+    assert burst(2) == [200, 200, 429, 429]
+    assert burst(1) == [200, 200]  # the first burst's slots were given back
+
+
+def shared_key_appears(redis_server, port, within):
+    """Sends GET /x until a limit key shows up in Redis (a shared decision);
+    returns the seconds that took, or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < within:
+        get(port, "/x")
+        if redis_server.cmd("KEYS", "tg:l:*"):
+            return time.monotonic() - t0
+        time.sleep(0.02)
+    return None
+
+
+def timed_requests(port, n):
+    """n GETs on one connection: (statuses, slowest seconds, last response)."""
+    c = Client(port, timeout=5.0)
+    statuses, slowest, last = [], 0.0, None
+    try:
+        for _ in range(n):
+            t = time.monotonic()
+            last = c.request("GET", "/x")
+            slowest = max(slowest, time.monotonic() - t)
+            statuses.append(last.status)
+    finally:
+        c.close()
+    return statuses, slowest, last
+
+
+@pytest.mark.parametrize("mode", ["local", "allow", "deny"])
+def test_redis_stopped_and_restarted(serve, redis_server, mode):
+    """While Redis is down each mode answers at once (no request waits past
+    the timeout); within 1 s of Redis returning, decisions are shared again."""
+    cfg = (f"store: {redis_server.url}\non_store_failure: {mode}\nstore_timeout: 20ms\n"
+           "limits:\n  - {name: small, match: {path: /x}, rate: 5/s, burst: 5}\n" + ROUTES)
+    gw = serve(cfg, threads=1)
+    assert shared_key_appears(redis_server, gw.port, 2.0) is not None
+    redis_server.stop()
+    statuses, slowest, last = timed_requests(gw.port, 20)
+    assert slowest < 0.5, slowest
+    if mode == "local":
+        # The in-process store keeps limiting: its fresh bucket admits 5.
+        assert statuses[:5] == [200] * 5
+        assert statuses.count(429) >= 14
+        assert last.header("RateLimit") is not None
+    elif mode == "allow":
+        assert statuses == [200] * 20
+        assert last.header("RateLimit") is None
+    else:
+        assert statuses == [503] * 20
+        assert last.header("Retry-After") == "1"
+        assert json.loads(last.body)["code"] == "service.unavailable"
+    redis_server.start()
+    took = shared_key_appears(redis_server, gw.port, 3.0)
+    assert took is not None and took <= 1.2, took
+    assert "connected again" in gw.stderr()
+
+
+def test_hung_redis_breaker(serve, redis_server):
+    """A Redis that stops answering (SIGSTOP): the first requests wait the
+    20 ms timeout and fall back; then the breaker stops waiting at all; when
+    Redis answers again, shared decisions resume."""
+    cfg = (f"store: {redis_server.url}\nstore_timeout: 20ms\n"
+           "limits:\n  - {name: small, match: {path: /x}, rate: 1000/s}\n" + ROUTES)
+    gw = serve(cfg, threads=1)
+    assert shared_key_appears(redis_server, gw.port, 2.0) is not None
+    redis_server.pause()
+    try:
+        statuses, slowest, _ = timed_requests(gw.port, 8)
+        assert statuses == [200] * 8
+        assert 0.015 <= slowest < 0.3, slowest
+        statuses, slowest, _ = timed_requests(gw.port, 20)
+        assert statuses == [200] * 20
+        assert slowest < 0.015, slowest  # the breaker is open: nobody waits
+    finally:
+        redis_server.resume()
+    redis_server.cmd("FLUSHALL")
+    took = shared_key_appears(redis_server, gw.port, 3.0)
+    assert took is not None and took <= 1.2, took
+    assert "not waiting on Redis" in gw.stderr()
