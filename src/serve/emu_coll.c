@@ -25,6 +25,13 @@
  * replacement are one step under the store's lock; the loser gets 409 with
  * the current version. JSON is parsed and serialized before the lock is taken.
  *
+ * With `store: redis://` (the gateway made a per-worker rediskv) entities
+ * live in Redis instead, so gateways on one Redis share them: each request is
+ * one Lua script call, answered asynchronously (HANDLER_PENDING), the PUT's
+ * version check and write one atomic step there; no answer within the store
+ * timeout, or no connection: 503. max_bytes and the org bound are in-memory
+ * bounds only.
+ *
  * Full (max_entities per org, max_bytes per collection, 256 orgs): 507 with
  * code collection.full. 507 rather than 400 or 429: the request is fine and
  * retrying will not help until something is deleted; a load test should
