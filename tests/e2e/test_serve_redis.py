@@ -314,3 +314,48 @@ def test_collections_answer_503_without_redis(serve, redis_server):
             break
         time.sleep(0.05)
     assert r.status == 200, r.body
+
+
+JOBS = """routes:
+  - {path: /oauth/token, methods: [POST], handler: oauth_token}
+  - {path: /api/v2/jobs/**, handler: analytics_jobs, auth: bearer,
+     options: {base: /api/v2/jobs, run_after: 500ms, fulfil_after: 1500ms, expire_after: 1h,
+               results: 30, page_size: 20}}
+clients:
+  - {id: c1, secret: s1, org: o1, user: u1}
+  - {id: c2, secret: s2, org: o2, user: u2}
+"""
+
+
+def test_jobs_shared_across_gateways(serve, redis_server):
+    """A job submitted on one gateway is polled, paged and cancelled on the
+    other; its state follows its age; another org does not see it."""
+    cfg = f"store: {redis_server.url}\n" + JOBS
+    a = serve(cfg, threads=2, name="a")
+    b = serve(cfg, threads=2, name="b")
+    h1 = org_token(a.port, "c1", "s1")
+    h2 = org_token(a.port, "c2", "s2")
+    body = json.dumps({"interval": "2026-01-01T00:00:00Z/2026-01-02T00:00:00Z"}).encode()
+    r = get(a.port, "/api/v2/jobs", h1, method="POST", body=body)
+    assert r.status == 202, r.body
+    path = "/api/v2/jobs/" + r.json()["jobId"]
+    st = get(b.port, path, h1).json()
+    assert st["state"] in ("QUEUED", "RUNNING"), st
+    assert get(b.port, path, h2).status == 404
+    r = get(a.port, path + "/results", h1)
+    assert r.status == 409 and r.json()["state"] in ("QUEUED", "RUNNING")
+    time.sleep(1.6)
+    assert get(a.port, path, h1).json()["state"] == "FULFILLED"
+    p1 = get(b.port, path + "/results", h1).json()
+    assert len(p1["conversations"]) == 20
+    p2 = get(a.port, path + "/results?cursor=" + p1["cursor"], h1).json()
+    assert len(p2["conversations"]) == 10 and "cursor" not in p2
+    # a FULFILLED job is deleted; a fresh one is cancelled
+    assert get(b.port, path, h1, method="DELETE").status == 202
+    assert get(a.port, path, h1).status == 404
+    r = get(b.port, "/api/v2/jobs", h1, method="POST", body=body)
+    path = "/api/v2/jobs/" + r.json()["jobId"]
+    assert get(a.port, path, h1, method="DELETE").status == 202
+    assert get(b.port, path, h1).json()["state"] == "CANCELLED"
+    ttl = redis_server.cmd("PTTL", "tg:job:o1:" + r.json()["jobId"])
+    assert 7_000_000 < ttl <= 7_200_001, ttl
