@@ -23,6 +23,12 @@
  * oldest CANCELLED, FAILED or EXPIRED job makes room; a submission that finds
  * no such job is answered 429, Retry-After the time until one of the org's
  * jobs finishes that way.
+ *
+ * With `store: redis://` (a per-worker rediskv) jobs live in Redis instead,
+ * shared by the gateways on it, answered asynchronously: a job's creation is
+ * its epoch ms there, placed on this process' monotonic timeline when read,
+ * so the states above hold (on the wall clock); Redis expiry does the
+ * reaping; max_jobs is not enforced; no answer in time: 503.
  */
 #include <errno.h>
 #include <inttypes.h>
