@@ -302,10 +302,11 @@ int gateway_shared_init(gw *g, worker *workers, unsigned n, char *err, size_t er
     for (unsigned i = 0; i < n; i++) {
         gw_shared *sh = &g->shared[i];
 
-        if (redisstore_new(&sh->store, &workers[i].loop, &cfg->redis) < 0 ||
-            rediskv_new(&sh->kv, &workers[i].loop, &cfg->redis) < 0)
+        if (redisstore_new(&sh->store, &workers[i].loop, &cfg->redis) < 0)
             goto nomem;
-        g->nshared = i + 1;
+        g->nshared = i + 1; /* gateway_shared_free frees what was made */
+        if (rediskv_new(&sh->kv, &workers[i].loop, &cfg->redis) < 0)
+            goto nomem;
         sh->hook.fn = gateway_shared_stop;
         sh->hook.arg = sh;
         worker_on_stop(&workers[i], &sh->hook);
