@@ -23,6 +23,12 @@
  * oldest CANCELLED, FAILED or EXPIRED job makes room; a submission that finds
  * no such job is answered 429, Retry-After the time until one of the org's
  * jobs finishes that way.
+ *
+ * With `store: redis://` (a per-worker rediskv) jobs live in Redis instead,
+ * shared by the gateways on it, answered asynchronously: a job's creation is
+ * its epoch ms there, placed on this process' monotonic timeline when read,
+ * so the states above hold (on the wall clock); Redis expiry does the
+ * reaping; max_jobs is not enforced; no answer in time: 503.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +43,8 @@
 #include "serve/emu_form.h"
 #include "serve/emu_time.h"
 #include "serve/emulate.h"
+#include "serve/gateway.h"
+#include "serve/rediskv.h"
 
 #define JOBS_MAX_TOTAL 65536 /* jobs across every org */
 #define JOBS_NS_MS     1000000ULL
@@ -242,6 +250,154 @@ static uint64_t jobs_room(jobs *s, const char *org, uint64_t now)
     return soonest - now;
 }
 
+/* ---- shared in Redis (`store: redis://`) ----
+ *
+ * A job is the hash tg:job:ORG:ID (i: its interval, w: created, epoch ms,
+ * x: cancelled), expiring 2 x expire_after after creation (the reaping).
+ * ARGV[1] is the op; put: interval, created ms, ttl ms; get; delete: the
+ * epoch ms before which a job is past RUNNING (it is then deleted, else
+ * cancelled). Replies: put {1}; get {1, interval, created, cancelled} or {0};
+ * delete {1} or {0}. max_jobs is not enforced there: expiry bounds the
+ * jobs kept. */
+static const char jobs_lua[] =
+    "local k, op = KEYS[1], ARGV[1]\n"
+    "if op == 'put' then\n"
+    "  redis.call('HSET', k, 'i', ARGV[2], 'w', ARGV[3], 'x', 0)\n"
+    "  redis.call('PEXPIRE', k, ARGV[4])\n"
+    "  return {1}\n"
+    "end\n"
+    "local h = redis.call('HMGET', k, 'i', 'w', 'x')\n"
+    "if not h[1] then return {0} end\n"
+    "if op == 'get' then return {1, h[1], h[2], h[3]} end\n"
+    "if tonumber(h[2]) > tonumber(ARGV[2]) then redis.call('HSET', k, 'x', 1)\n"
+    "else redis.call('DEL', k) end\n"
+    "return {1}\n";
+
+typedef struct jobs_job {
+    jobs *s;
+    handler_req *req;
+    handler_resp *resp;
+    int which; /* 0 submit, 1 status or DELETE, 2 results */
+    bool del;
+    char id[EMU_UUID_LEN + 1];
+} jobs_job;
+
+static int jobs_status(jobs *s, const job *j, uint64_t now, handler_resp *resp);
+static int jobs_results(jobs *s, const job *j, handler_req *req, handler_resp *resp);
+
+static bool jobs_reply_int(const redisReply *r, size_t i, long long *v)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || i >= r->elements ||
+        r->element[i]->type != REDIS_REPLY_INTEGER)
+        return false;
+    *v = r->element[i]->integer;
+    return true;
+}
+
+static bool jobs_reply_str(const redisReply *r, size_t i)
+{
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING;
+}
+
+/* Answers a job read from Redis: its creation is placed on this process'
+ * monotonic timeline, so the state is computed from now as for a local job. */
+static void jobs_redis_answer(jobs_job *jj, const redisReply *r)
+{
+    handler_req *req = jj->req;
+    long long st = 0;
+    job j;
+    uint64_t wall_ms, now_ms = req->now_wall / JOBS_NS_MS, age;
+
+    if (!jobs_reply_int(r, 0, &st)) {
+        handler_error(jj->resp, 503, "service.unavailable", "unexpected answer from Redis");
+        return;
+    }
+    if (jj->which == 0) {
+        emu_reply_json(jj->resp, 202, json_pack("{s:s}", "jobId", jj->id));
+        return;
+    }
+    if (st == 0) {
+        handler_error(jj->resp, 404, "not.found", "analytics job %s not found", jj->id);
+        return;
+    }
+    if (jj->del) {
+        emu_reply_empty(jj->resp, 202);
+        return;
+    }
+    memset(&j, 0, sizeof(j));
+    if (!jobs_reply_str(r, 1) || !jobs_reply_str(r, 2) || !jobs_reply_str(r, 3) ||
+        emu_convs_init(&j.cv, r->element[1]->str, r->element[1]->len) < 0) {
+        handler_error(jj->resp, 503, "service.unavailable", "unexpected answer from Redis");
+        return;
+    }
+    memcpy(j.id, jj->id, sizeof(j.id));
+    wall_ms = strtoull(r->element[2]->str, NULL, 10);
+    age = now_ms > wall_ms ? (now_ms - wall_ms) * JOBS_NS_MS : 0;
+    j.created = req->now > age ? req->now - age : 0;
+    j.created_wall = wall_ms * JOBS_NS_MS;
+    j.cancelled = r->element[3]->str[0] == '1';
+    j.failed = (uint64_t)(j.cv.end_ms - j.cv.start_ms) > jj->s->max_interval / JOBS_NS_MS;
+    if (jj->which == 2)
+        jobs_results(jj->s, &j, req, jj->resp);
+    else
+        jobs_status(jj->s, &j, req->now, jj->resp);
+}
+
+static void jobs_redis_done(void *arg, const redisReply *r, int status)
+{
+    jobs_job *jj = arg;
+    handler_req *req = jj->req;
+
+    if (status == 0)
+        jobs_redis_answer(jj, r);
+    else
+        handler_error(jj->resp, 503, "service.unavailable",
+                      "analytics jobs: the shared store (Redis) did not answer: %s",
+                      status == -ETIMEDOUT                               ? "timed out"
+                      : status == -EPROTO && r != NULL && r->str != NULL ? r->str
+                                                                         : strerror(-status));
+    free(jj);
+    req->done(req->done_ctx);
+}
+
+/* Sends one op: HANDLER_PENDING, or HANDLER_DONE with a 503. argv[0] is
+ * set here to the job's key. */
+static int jobs_redis(jobs *s, rediskv *kv, handler_req *req, handler_resp *resp, int which,
+                      bool del, const char *id, size_t argc, const char **argv, size_t *lens)
+{
+    char key[400];
+    int klen = snprintf(key, sizeof(key), "tg:job:%s:%s", emu_org(req), id);
+    jobs_job *jj;
+    int rc;
+
+    if (klen < 0 || (size_t)klen >= sizeof(key)) {
+        handler_error(resp, 400, "bad.request", "organization name too long");
+        return HANDLER_DONE;
+    }
+    argv[0] = key;
+    lens[0] = (size_t)klen;
+    jj = calloc(1, sizeof(*jj));
+    if (jj == NULL) {
+        handler_error(resp, 503, "service.unavailable", "out of memory");
+        return HANDLER_DONE;
+    }
+    jj->s = s;
+    jj->req = req;
+    jj->resp = resp;
+    jj->which = which;
+    jj->del = del;
+    memcpy(jj->id, id, EMU_UUID_LEN);
+    rc = rediskv_eval(kv, jobs_lua, 1, argc, argv, lens, jobs_redis_done, jj);
+    if (rc < 0) {
+        free(jj);
+        handler_error(resp, 503, "service.unavailable",
+                      "analytics jobs: the shared store (Redis) is not reachable: %s",
+                      strerror(-rc));
+        return HANDLER_DONE;
+    }
+    return HANDLER_PENDING;
+}
+
 static int jobs_submit(jobs *s, handler_req *req, handler_resp *resp)
 {
     const char *org = emu_org(req);
@@ -270,12 +426,29 @@ static int jobs_submit(jobs *s, handler_req *req, handler_resp *resp)
                       "interval is required: START/END in ISO 8601 with START before END");
         return HANDLER_DONE;
     }
-    json_decref(body);
     j->failed = (uint64_t)(j->cv.end_ms - j->cv.start_ms) > s->max_interval / JOBS_NS_MS;
     j->created = req->now;
     j->created_wall = req->now_wall;
     emu_uuid(req->rng, j->id);
     memcpy(id, j->id, sizeof(id));
+    if (gateway_kv() != NULL) {
+        const json_t *iv = json_object_get(body, "interval");
+        char w[24], ttl[24];
+        const char *argv[5] = {NULL, "put", json_string_value(iv), w, ttl};
+        size_t lens[5] = {0, 3, json_string_length(iv), 0, 0};
+        int rc;
+
+        lens[3] =
+            (size_t)snprintf(w, sizeof(w), "%" PRIu64, (uint64_t)(req->now_wall / JOBS_NS_MS));
+        lens[4] = (size_t)snprintf(ttl, sizeof(ttl), "%" PRIu64,
+                                   (uint64_t)(2 * s->expire_after / JOBS_NS_MS + 1));
+        rc = jobs_redis(s, gateway_kv(), req, resp, 0, false, id, 5, argv, lens);
+        json_decref(body);
+        free(j->org);
+        free(j);
+        return rc;
+    }
+    json_decref(body);
     pthread_mutex_lock(&s->mu);
     wait = jobs_room(s, org, req->now);
     if (wait == 0) {
@@ -447,6 +620,23 @@ static int jobs_handle(void *state, handler_req *req, handler_resp *resp)
         return emu_method_not_allowed(resp, req->method, "GET");
     if (which == 1 && !emu_method_is(req, "GET") && !emu_method_is(req, "DELETE"))
         return emu_method_not_allowed(resp, req->method, "GET, DELETE");
+    if (gateway_kv() != NULL) {
+        char idz[EMU_UUID_LEN + 1], before[24];
+        bool del = emu_method_is(req, "DELETE");
+        const char *argv[3] = {NULL, del ? "delete" : "get", before};
+        size_t lens[3] = {0, del ? 6 : 3, 0};
+        uint64_t now_ms = req->now_wall / JOBS_NS_MS, run_ms = s->fulfil_after / JOBS_NS_MS;
+
+        if (len != EMU_UUID_LEN || memchr(id, ':', len) != NULL) {
+            handler_error(resp, 404, "not.found", "analytics job %.*s not found", (int)len, id);
+            return HANDLER_DONE;
+        }
+        memcpy(idz, id, len);
+        idz[len] = '\0';
+        lens[2] = (size_t)snprintf(before, sizeof(before), "%" PRIu64,
+                                   (uint64_t)now_ms > run_ms ? now_ms - run_ms : 0);
+        return jobs_redis(s, gateway_kv(), req, resp, which, del, idz, del ? 3 : 2, argv, lens);
+    }
     pthread_mutex_lock(&s->mu);
     jobs_reap(s, req->now);
     i = jobs_find(s, org, id, len);

@@ -15,6 +15,7 @@
 #include "limit/dialect.h"
 #include "limit/redisstore.h"
 #include "serve/metrics.h"
+#include "serve/rediskv.h"
 #include "serve/sharedkey.h"
 #include "serve/tokens.h"
 #include "serve/worker.h"
@@ -39,6 +40,7 @@ static void gateway_decided(gwreq *r);
 typedef struct gw_shared {
     worker_hook hook;
     limit_store *store; /* NULL once freed */
+    rediskv *kv;        /* emulated entities; NULL once freed */
 } gw_shared;
 
 /* ---- serializing ---- */
@@ -272,6 +274,17 @@ static void gateway_shared_stop(void *arg)
 
     sh->store = NULL;
     store_free(s);
+    rediskv_free(sh->kv);
+    sh->kv = NULL;
+}
+
+rediskv *gateway_kv(void)
+{
+    worker *w = worker_self();
+
+    if (w == NULL || w->g == NULL || w->id >= w->g->nshared)
+        return NULL;
+    return w->g->shared[w->id].kv;
 }
 
 int gateway_shared_init(gw *g, worker *workers, unsigned n, char *err, size_t errlen)
@@ -291,7 +304,9 @@ int gateway_shared_init(gw *g, worker *workers, unsigned n, char *err, size_t er
 
         if (redisstore_new(&sh->store, &workers[i].loop, &cfg->redis) < 0)
             goto nomem;
-        g->nshared = i + 1;
+        g->nshared = i + 1; /* gateway_shared_free frees what was made */
+        if (rediskv_new(&sh->kv, &workers[i].loop, &cfg->redis) < 0)
+            goto nomem;
         sh->hook.fn = gateway_shared_stop;
         sh->hook.arg = sh;
         worker_on_stop(&workers[i], &sh->hook);
@@ -328,6 +343,8 @@ void gateway_shared_free(gw *g)
 
         g->shared[i].store = NULL;
         store_free(s);
+        rediskv_free(g->shared[i].kv);
+        g->shared[i].kv = NULL;
     }
     free(g->shared);
     g->shared = NULL;

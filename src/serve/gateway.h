@@ -100,6 +100,12 @@ int gateway_shared_init(gw *g, struct worker *workers, unsigned n, char *err, si
  * or did not finish); before worker_free, after the workers' threads ended. */
 void gateway_shared_free(gw *g);
 
+struct rediskv;
+
+/* On a worker's thread with `store: redis://`: that worker's connection for
+ * shared emulated state (serve/rediskv.h); NULL otherwise. */
+struct rediskv *gateway_kv(void);
+
 /* Answers the complete request msg of connection gc: appends the response to
  * the worker's output buffer, or takes the request asynchronous (gc->req set)
  * and later calls worker_conn_answered(gc). msg stays valid until then. */

@@ -182,3 +182,180 @@ def test_hung_redis_breaker(serve, redis_server):
     took = shared_key_appears(redis_server, gw.port, 3.0)
     assert took is not None and took <= 1.2, took
     assert "not waiting on Redis" in gw.stderr()
+
+
+COLL = """routes:
+  - {path: /oauth/token, methods: [POST], handler: oauth_token}
+  - {path: /api/v2/scripts/**, handler: collection, auth: bearer,
+     options: {name: scripts, base: /api/v2/scripts, seed: 3}}
+clients:
+  - {id: c1, secret: s1, org: o1, user: u1}
+  - {id: c2, secret: s2, org: o2, user: u2}
+"""
+
+
+def org_token(port, cid, secret):
+    body = urllib.parse.urlencode(
+        {"grant_type": "client_credentials", "client_id": cid, "client_secret": secret}).encode()
+    r = get(port, "/oauth/token", {"Content-Type": "application/x-www-form-urlencoded"},
+            method="POST", body=body)
+    assert r.status == 200, r.body
+    return {"Authorization": "Bearer " + json.loads(r.body)["access_token"],
+            "Content-Type": "application/json"}
+
+
+def test_collections_shared_across_gateways(serve, redis_server):
+    """Entities live in Redis: a POST on one gateway is seen by a GET on the
+    other, a PUT's version too, seeds and org isolation hold, and a stale
+    version gets 409 with the current one whichever gateway wrote last."""
+    cfg = f"store: {redis_server.url}\n" + COLL
+    a = serve(cfg, threads=2, name="a")
+    b = serve(cfg, threads=2, name="b")
+    h1 = org_token(a.port, "c1", "s1")
+    h2 = org_token(b.port, "c2", "s2")
+
+    page = get(b.port, "/api/v2/scripts?pageSize=2", h1).json()
+    assert [e["id"] for e in page["entities"]] == ["seed-1", "seed-2"]
+    assert page["total"] == 3 and page["pageCount"] == 2
+
+    r = get(a.port, "/api/v2/scripts", h1, method="POST", body=b'{"name": "x", "n": 1}')
+    assert r.status == 201, r.body
+    ent = r.json()
+    assert ent["version"] == 1 and ent["name"] == "x"
+    assert r.header("Location") == "/api/v2/scripts/" + ent["id"]
+    path = "/api/v2/scripts/" + ent["id"]
+
+    r = get(b.port, path, h1)
+    assert r.status == 200, r.body
+    assert r.json() == ent
+
+    r = get(a.port, path, h1, method="PUT", body=json.dumps({"name": "y", "version": 1}).encode())
+    assert r.status == 200, r.body
+    assert r.json()["version"] == 2
+    got = get(b.port, path, h1).json()
+    assert got["version"] == 2 and got["name"] == "y"
+    assert got["dateCreated"] == ent["dateCreated"]
+
+    r = get(b.port, path, h1, method="PUT", body=json.dumps({"name": "z", "version": 1}).encode())
+    assert r.status == 409
+    assert r.json()["currentVersion"] == 2
+
+    # another org sees neither the entity nor o1's count
+    assert get(a.port, path, h2).status == 404
+    assert get(b.port, path, h2, method="PUT", body=b'{"version": 2}').status == 404
+    assert get(b.port, "/api/v2/scripts", h2).json()["total"] == 3
+    assert get(a.port, "/api/v2/scripts", h1).json()["total"] == 4
+
+    assert get(b.port, path, h1, method="DELETE").status == 204
+    assert get(a.port, path, h1).status == 404
+    assert get(a.port, path, h1, method="DELETE").status == 404
+    assert get(a.port, "/api/v2/scripts", h1).json()["total"] == 3
+
+
+def test_concurrent_puts_across_gateways_lose_nothing(serve, redis_server):
+    """Two clients, one per gateway, each doing read-modify-write PUTs on one
+    entity and retrying on 409: the final version is 1 + the successful PUTs,
+    and the counter they increment equals that count."""
+    cfg = f"store: {redis_server.url}\n" + COLL
+    a = serve(cfg, threads=2, name="a")
+    b = serve(cfg, threads=2, name="b")
+    h = org_token(a.port, "c1", "s1")
+    r = get(a.port, "/api/v2/scripts", h, method="POST", body=b'{"n": 0}')
+    assert r.status == 201, r.body
+    path = "/api/v2/scripts/" + r.json()["id"]
+    ok, conflicts, lock = [0], [0], threading.Lock()
+
+    def run(port, cycles):
+        c = Client(port)
+        try:
+            for _ in range(cycles):
+                while True:
+                    cur = c.request("GET", path, h).json()
+                    body = json.dumps({"n": cur["n"] + 1, "version": cur["version"]}).encode()
+                    r = c.request("PUT", path, h, body)
+                    if r.status == 200:
+                        with lock:
+                            ok[0] += 1
+                        break
+                    assert r.status == 409, r.body
+                    with lock:
+                        conflicts[0] += 1
+        finally:
+            c.close()
+
+    ts = [threading.Thread(target=run, args=(p, 100)) for p in (a.port, b.port)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    final = get(b.port, path, h).json()
+    print("successful", ok[0], "conflicts", conflicts[0])
+    assert ok[0] == 200
+    assert final["version"] == 1 + ok[0]
+    assert final["n"] == ok[0]
+
+
+def test_collections_answer_503_without_redis(serve, redis_server):
+    """Redis gone: a collection request answers 503 JSON at once or within
+    the store timeout, and works again once Redis is back."""
+    cfg = f"store: {redis_server.url}\nstore_timeout: 20ms\n" + COLL
+    a = serve(cfg, threads=1, name="a")
+    h = org_token(a.port, "c1", "s1")
+    assert get(a.port, "/api/v2/scripts/seed-1", h).status == 200
+    redis_server.stop()
+    r = get(a.port, "/api/v2/scripts/seed-1", h)
+    assert r.status == 503, r.body
+    assert r.json()["code"] == "service.unavailable"
+    redis_server.start()
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
+        r = get(a.port, "/api/v2/scripts/seed-1", h)
+        if r.status == 200:
+            break
+        time.sleep(0.05)
+    assert r.status == 200, r.body
+
+
+JOBS = """routes:
+  - {path: /oauth/token, methods: [POST], handler: oauth_token}
+  - {path: /api/v2/jobs/**, handler: analytics_jobs, auth: bearer,
+     options: {base: /api/v2/jobs, run_after: 500ms, fulfil_after: 1500ms, expire_after: 1h,
+               results: 30, page_size: 20}}
+clients:
+  - {id: c1, secret: s1, org: o1, user: u1}
+  - {id: c2, secret: s2, org: o2, user: u2}
+"""
+
+
+def test_jobs_shared_across_gateways(serve, redis_server):
+    """A job submitted on one gateway is polled, paged and cancelled on the
+    other; its state follows its age; another org does not see it."""
+    cfg = f"store: {redis_server.url}\n" + JOBS
+    a = serve(cfg, threads=2, name="a")
+    b = serve(cfg, threads=2, name="b")
+    h1 = org_token(a.port, "c1", "s1")
+    h2 = org_token(a.port, "c2", "s2")
+    body = json.dumps({"interval": "2026-01-01T00:00:00Z/2026-01-02T00:00:00Z"}).encode()
+    r = get(a.port, "/api/v2/jobs", h1, method="POST", body=body)
+    assert r.status == 202, r.body
+    path = "/api/v2/jobs/" + r.json()["jobId"]
+    st = get(b.port, path, h1).json()
+    assert st["state"] in ("QUEUED", "RUNNING"), st
+    assert get(b.port, path, h2).status == 404
+    r = get(a.port, path + "/results", h1)
+    assert r.status == 409 and r.json()["state"] in ("QUEUED", "RUNNING")
+    time.sleep(1.6)
+    assert get(a.port, path, h1).json()["state"] == "FULFILLED"
+    p1 = get(b.port, path + "/results", h1).json()
+    assert len(p1["conversations"]) == 20
+    p2 = get(a.port, path + "/results?cursor=" + p1["cursor"], h1).json()
+    assert len(p2["conversations"]) == 10 and "cursor" not in p2
+    # a FULFILLED job is deleted; a fresh one is cancelled
+    assert get(b.port, path, h1, method="DELETE").status == 202
+    assert get(a.port, path, h1).status == 404
+    r = get(b.port, "/api/v2/jobs", h1, method="POST", body=body)
+    path = "/api/v2/jobs/" + r.json()["jobId"]
+    assert get(a.port, path, h1, method="DELETE").status == 202
+    assert get(b.port, path, h1).json()["state"] == "CANCELLED"
+    ttl = redis_server.cmd("PTTL", "tg:job:o1:" + r.json()["jobId"])
+    assert 7_000_000 < ttl <= 7_200_001, ttl
