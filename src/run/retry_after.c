@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/civil.h"
 #include "core/clock.h"
 
 typedef struct ra_cursor {
@@ -181,38 +182,12 @@ static int ra_month_days(int64_t y, int m)
     return m == 2 && ra_leap(y) ? 29 : days[m - 1];
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar, counted
- * in 400-year eras of 146097 days with years starting on March 1st (so the
- * leap day is the last day of its year). */
-static int64_t ra_days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The inverse of ra_days_from_civil, year only. */
-static int64_t ra_year_from_days(int64_t z)
-{
-    int64_t era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    return yoe + era * 400 + (mp >= 10); /* January and February: next year */
-}
-
 int retry_after_parse_date(const char *v, size_t len, uint64_t now_wall_ns, int64_t *epoch_s)
 {
-    int64_t now_year = ra_year_from_days((int64_t)(now_wall_ns / CLOCK_NS_PER_S / 86400));
+    int64_t now_year;
+    int now_m, now_d;
+
+    civil_from_days((int64_t)(now_wall_ns / CLOCK_NS_PER_S / 86400), &now_year, &now_m, &now_d);
 
     while (len > 0 && ra_is_space(*v)) {
         v++;
@@ -228,7 +203,7 @@ int retry_after_parse_date(const char *v, size_t len, uint64_t now_wall_ns, int6
             continue;
         if (tm.day < 1 || tm.day > ra_month_days(tm.year, tm.month))
             return -EINVAL;
-        *epoch_s = ra_days_from_civil(tm.year, tm.month, tm.day) * 86400 + tm.hour * 3600 +
+        *epoch_s = civil_days_from(tm.year, tm.month, tm.day) * 86400 + tm.hour * 3600 +
                    tm.min * 60 + tm.sec;
         return 0;
     }

@@ -5,37 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/civil.h"
+
 #define EMU_DAY_MS 86400000LL
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar: count
- * years from March, so that the leap day ends a year, in 400-year eras. */
-static int64_t emu_days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The inverse of emu_days_from_civil. */
-static void emu_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
 
 void emu_time_format(int64_t ms, char out[EMU_TIME_LEN + 1])
 {
@@ -44,7 +16,7 @@ void emu_time_format(int64_t ms, char out[EMU_TIME_LEN + 1])
     char tmp[64]; /* room for what the compiler cannot prove to be 2-digit fields */
     int m, d;
 
-    emu_civil_from_days(days, &y, &m, &d);
+    civil_from_days(days, &y, &m, &d);
     if (y < 1 || y > 9999) {
         y = y < 1 ? 1 : 9999;
         m = y == 1 ? 1 : 12;
@@ -130,7 +102,7 @@ int emu_time_parse(const char *s, size_t len, int64_t *ms)
     }
     if (p != end)
         return -EINVAL;
-    *ms = emu_days_from_civil(y, mo, d) * EMU_DAY_MS + ((int64_t)h * 3600 + mi * 60 + se) * 1000 +
+    *ms = civil_days_from(y, mo, d) * EMU_DAY_MS + ((int64_t)h * 3600 + mi * 60 + se) * 1000 +
           frac - (int64_t)zone * 60000;
     return 0;
 }
