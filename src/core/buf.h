@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct buf {
     char *data;
@@ -51,6 +52,24 @@ static inline size_t buf_room(const buf *b)
     return b->cap - b->off - b->len;
 }
 void buf_commit(buf *b, size_t n);
+
+/* Writes v in decimal at p, which has room for BUF_U64_MAX bytes (e.g.
+ * buf_tail after buf_reserve), and returns the end. No printf: this runs
+ * on the per-response paths of the gateway. */
+#define BUF_U64_MAX 20
+static inline char *buf_put_u64(char *p, uint64_t v)
+{
+    char tmp[BUF_U64_MAX];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
 
 /* Appends bytes. Returns 0, -ENOBUFS or -ENOMEM (the buffer is unchanged on failure). */
 int buf_append(buf *b, const void *p, size_t n);

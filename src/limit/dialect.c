@@ -13,12 +13,11 @@
 
 #define DIALECT_NS_PER_S   1000000000ULL
 #define DIALECT_SF_INT_MAX 999999999999999ULL /* largest structured-field Integer */
-#define DIALECT_U64_MAX    20                 /* decimal digits of a uint64_t */
 #define DIALECT_SCALE_MAX  10                 /* see dialect_rate_qw */
 /* Bytes one ietf item may take besides its name: the policy item's
  * `"";q=;w=;tollgate-burst=` and `;qu="concurrent-requests"` with four numbers,
  * the RateLimit item's `, "";r=;t=` with two. */
-#define DIALECT_IETF_ITEM (64 + 6 * DIALECT_U64_MAX)
+#define DIALECT_IETF_ITEM (64 + 6 * BUF_U64_MAX)
 
 #define DIALECT_LIT(p, s) dialect_put((p), (s), sizeof(s) - 1)
 
@@ -26,21 +25,6 @@ static char *dialect_put(char *p, const char *s, size_t n)
 {
     memcpy(p, s, n);
     return p + n;
-}
-
-/* Writes v in decimal (at most DIALECT_U64_MAX bytes). */
-static char *dialect_u64(char *p, uint64_t v)
-{
-    char tmp[DIALECT_U64_MAX];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        *p++ = tmp[--n];
-    return p;
 }
 
 /* Reserves `need` bytes at the end of out and returns where they start. */
@@ -109,16 +93,16 @@ static char *dialect_policy_item(char *p, const policy_limit *l)
     p = dialect_put(p, l->name, l->name_len);
     p = DIALECT_LIT(p, "\";q=");
     if (a->kind == ALGO_CONCURRENCY) {
-        p = dialect_u64(p, a->quota);
+        p = buf_put_u64(p, a->quota);
         return DIALECT_LIT(p, ";qu=\"concurrent-requests\"");
     }
     dialect_rate_qw(a, &q, &w);
-    p = dialect_u64(p, q);
+    p = buf_put_u64(p, q);
     p = DIALECT_LIT(p, ";w=");
-    p = dialect_u64(p, w);
+    p = buf_put_u64(p, w);
     if (a->quota != q) {
         p = DIALECT_LIT(p, ";tollgate-burst=");
-        p = dialect_u64(p, a->quota);
+        p = buf_put_u64(p, a->quota);
     }
     return p;
 }
@@ -152,10 +136,10 @@ static int dialect_ietf(const limit_decision *d, uint64_t wall_ns, buf *out)
         *p++ = '"';
         p = dialect_put(p, l->name, l->name_len);
         p = DIALECT_LIT(p, "\";r=");
-        p = dialect_u64(p, d->v[i].remaining);
+        p = buf_put_u64(p, d->v[i].remaining);
         if (l->params.kind != ALGO_CONCURRENCY) {
             p = DIALECT_LIT(p, ";t=");
-            p = dialect_u64(p, algo_ceil_s(d->v[i].reset_ns));
+            p = buf_put_u64(p, algo_ceil_s(d->v[i].reset_ns));
         }
     }
     p = DIALECT_LIT(p, "\r\n");
@@ -167,7 +151,7 @@ static int dialect_ietf(const limit_decision *d, uint64_t wall_ns, buf *out)
 static char *dialect_line(char *p, const char *name, size_t name_len, uint64_t v)
 {
     p = dialect_put(p, name, name_len);
-    p = dialect_u64(p, v);
+    p = buf_put_u64(p, v);
     return DIALECT_LIT(p, "\r\n");
 }
 
@@ -186,7 +170,7 @@ static int dialect_triple(const limit_decision *d, const char *prefix, size_t pr
     if (i < 0)
         return 0;
     v = &d->v[i];
-    start = p = dialect_begin(out, 3 * (prefix_len + 16 + DIALECT_U64_MAX), &rc);
+    start = p = dialect_begin(out, 3 * (prefix_len + 16 + BUF_U64_MAX), &rc);
     if (p == NULL)
         return rc;
     p = dialect_put(p, prefix, prefix_len);
@@ -220,7 +204,7 @@ static int dialect_github(const limit_decision *d, uint64_t wall_ns, buf *out)
     if (i < 0)
         return 0;
     v = &d->v[i];
-    start = p = dialect_begin(out, 160 + 4 * DIALECT_U64_MAX + d->limits[i]->name_len, &rc);
+    start = p = dialect_begin(out, 160 + 4 * BUF_U64_MAX + d->limits[i]->name_len, &rc);
     if (p == NULL)
         return rc;
     p = DIALECT_LINE(p, "x-ratelimit-limit: ", v->quota);
@@ -244,7 +228,7 @@ static int dialect_inin(const limit_decision *d, uint64_t wall_ns, buf *out)
     if (i < 0)
         return 0;
     v = &d->v[i];
-    start = p = dialect_begin(out, 96 + 3 * DIALECT_U64_MAX, &rc);
+    start = p = dialect_begin(out, 96 + 3 * BUF_U64_MAX, &rc);
     if (p == NULL)
         return rc;
     p = DIALECT_LINE(p, "inin-ratelimit-count: ", v->quota - v->remaining);
@@ -308,7 +292,7 @@ int dialect_write(unsigned mask, const limit_decision *d, uint64_t wall_ns, buf 
     }
     if (!d->admitted && d->n > 0) {
         const char *name = retry_after != NULL ? retry_after : "Retry-After";
-        char *start = dialect_begin(out, 16 + DIALECT_U64_MAX, &rc);
+        char *start = dialect_begin(out, 16 + BUF_U64_MAX, &rc);
         char *p = start;
 
         if (p == NULL)

@@ -270,21 +270,6 @@ static void rs_op_fail(redisstore *s, rs_op *op, int status)
 
 /* ---- RESP ---- */
 
-/* Decimal digits of v at p (room for 20); returns the end. */
-static char *rs_decimal(char *p, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        *p++ = tmp[--n];
-    return p;
-}
-
 /* Appends "$LEN\r\n" (the head of a bulk string). */
 static int rs_bulk_head(buf *b, size_t n)
 {
@@ -295,7 +280,7 @@ static int rs_bulk_head(buf *b, size_t n)
         return rc;
     start = p = buf_tail(b);
     *p++ = '$';
-    p = rs_decimal(p, n);
+    p = buf_put_u64(p, n);
     *p++ = '\r';
     *p++ = '\n';
     buf_commit(b, (size_t)(p - start));
@@ -316,7 +301,7 @@ static int rs_arg(buf *b, const char *p, size_t n)
 static int rs_arg_u64(buf *b, uint64_t v)
 {
     char tmp[24];
-    char *end = rs_decimal(tmp, v);
+    char *end = buf_put_u64(tmp, v);
 
     return rs_arg(b, tmp, (size_t)(end - tmp));
 }

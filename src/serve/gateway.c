@@ -52,20 +52,6 @@ static char *gateway_put(char *p, const char *s, size_t n)
     return p + n;
 }
 
-static char *gateway_dec(char *p, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        *p++ = tmp[--n];
-    return p;
-}
-
 int gateway_write_response(buf *out, int status, const char *date, size_t date_len,
                            const char *content_type, const buf *const *extra, size_t nextra,
                            const char *body, size_t body_len, bool head, bool close,
@@ -107,7 +93,7 @@ int gateway_write_response(buf *out, int status, const char *date, size_t date_l
     }
     if (!no_body) {
         p = gateway_put(p, "Content-Length: ", 16);
-        p = gateway_dec(p, body_len);
+        p = buf_put_u64(p, body_len);
         p = gateway_put(p, "\r\n", 2);
     }
     for (size_t i = 0; i < nextra; i++)
