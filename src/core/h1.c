@@ -211,34 +211,36 @@ static int h1_on_message_begin(http_parser *hp)
     return 0;
 }
 
+/* Start line pieces (target, reason) may come in several callbacks when a
+ * feed ends inside them: the first piece is kept as a slice, later ones
+ * extend it. */
+static int h1_on_piece(h1_parser *p, int cb, const char **slice, size_t *len, const char *at,
+                       size_t n)
+{
+    int rc;
+
+    if (p->last_cb != cb) {
+        *slice = n > 0 ? at : h1_empty;
+        *len = n;
+        p->last_cb = cb;
+        return 0;
+    }
+    rc = h1_slice_extend(p, slice, len, at, n);
+    return rc < 0 ? h1_fail(p, rc) : 0;
+}
+
 static int h1_on_url(http_parser *hp, const char *at, size_t n)
 {
     h1_parser *p = hp->data;
-    int rc;
 
-    if (p->last_cb != CB_URL) {
-        p->msg.target = n > 0 ? at : h1_empty;
-        p->msg.target_len = n;
-        p->last_cb = CB_URL;
-        return 0;
-    }
-    rc = h1_slice_extend(p, &p->msg.target, &p->msg.target_len, at, n);
-    return rc < 0 ? h1_fail(p, rc) : 0;
+    return h1_on_piece(p, CB_URL, &p->msg.target, &p->msg.target_len, at, n);
 }
 
 static int h1_on_status(http_parser *hp, const char *at, size_t n)
 {
     h1_parser *p = hp->data;
-    int rc;
 
-    if (p->last_cb != CB_STATUS) {
-        p->msg.reason = n > 0 ? at : h1_empty;
-        p->msg.reason_len = n;
-        p->last_cb = CB_STATUS;
-        return 0;
-    }
-    rc = h1_slice_extend(p, &p->msg.reason, &p->msg.reason_len, at, n);
-    return rc < 0 ? h1_fail(p, rc) : 0;
+    return h1_on_piece(p, CB_STATUS, &p->msg.reason, &p->msg.reason_len, at, n);
 }
 
 static int h1_on_header_field(http_parser *hp, const char *at, size_t n)

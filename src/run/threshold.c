@@ -278,44 +278,37 @@ int threshold_parse(threshold *t, const char *expr, char *err, size_t errlen)
     return threshold_value(t, &threshold_table[t->metric], p, err, errlen);
 }
 
-static bool threshold_cmp_u(enum threshold_op op, uint64_t a, uint64_t b)
+/* Whether a three-way comparison c (< 0, 0, > 0) satisfies op. */
+static bool threshold_holds(enum threshold_op op, int c)
 {
     switch (op) {
     case THRESHOLD_LT:
-        return a < b;
+        return c < 0;
     case THRESHOLD_LE:
-        return a <= b;
+        return c <= 0;
     case THRESHOLD_GT:
-        return a > b;
+        return c > 0;
     case THRESHOLD_GE:
-        return a >= b;
+        return c >= 0;
     case THRESHOLD_EQ:
-        return a == b;
+        return c == 0;
     case THRESHOLD_NE:
-        return a != b;
+        return c != 0;
     }
     return false;
 }
 
+static bool threshold_cmp_u(enum threshold_op op, uint64_t a, uint64_t b)
+{
+    return threshold_holds(op, (a > b) - (a < b));
+}
+
+/* A NaN value (a ratio of nothing) never passes. */
 static bool threshold_cmp_d(enum threshold_op op, double a, double b)
 {
     if (isnan(a))
         return false;
-    switch (op) {
-    case THRESHOLD_LT:
-        return a < b;
-    case THRESHOLD_LE:
-        return a <= b;
-    case THRESHOLD_GT:
-        return a > b;
-    case THRESHOLD_GE:
-        return a >= b;
-    case THRESHOLD_EQ:
-        return a == b;
-    case THRESHOLD_NE:
-        return a != b;
-    }
-    return false;
+    return threshold_holds(op, (a > b) - (a < b));
 }
 
 threshold_result threshold_eval(const threshold *t, const threshold_metrics *m)
